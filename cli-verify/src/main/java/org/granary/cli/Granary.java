@@ -1,0 +1,134 @@
+package org.granary.cli;
+
+import java.io.BufferedInputStream;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code granary} command: the entry point that parses arguments, calls the library and prints.
+ *
+ * <p>Exit status: 0 on success, 1 when the work failed (the reason goes to stderr as one line naming the
+ * path or offset; the stack trace too with {@code --verbose}), 2 on a usage error.
+ *
+ * <p>An instance runs one command line; it is not meant to be shared between threads.
+ */
+@Command(
+    name = "granary",
+    mixinStandardHelpOptions = true,
+    versionProvider = Granary.Version.class,
+    description = "An engine for the GNU Guix store: NAR archives, hashes and store paths, "
+        + "byte-identical with the Guix daemon.",
+    subcommands = {NarCommand.class, HashCommand.class, StorePathCommand.class},
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  granary hash path /usr/share/doc        NAR hash, as nix-hash --type sha256 --base32",
+        "  granary nar dump ./src > src.nar        serialise a tree",
+        "  granary store-path source ./src         the path guix would give ./src"})
+public final class Granary {
+    /** Exit status of a run whose work failed. */
+    static final int EXIT_FAILURE = 1;
+    /** Exit status of a command line that could not be parsed. */
+    static final int EXIT_USAGE = 2;
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+        description = "Print the stack trace of an error.")
+    boolean verbose;
+
+    private final InputStream in;
+    private final OutputStream out;
+
+    Granary(InputStream in, OutputStream out) {
+        this.in = in;
+        this.out = out;
+    }
+
+    /** The command's standard input, for binary data. */
+    InputStream in() {
+        return in;
+    }
+
+    /** The command's standard output, for binary data and results. */
+    OutputStream out() {
+        return out;
+    }
+
+    /**
+     * Runs the command line and exits the JVM with its status.
+     *
+     * @param args the arguments, as given by the shell
+     */
+    public static void main(String[] args) {
+        InputStream in = new BufferedInputStream(new FileInputStream(FileDescriptor.in), 1 << 16);
+        OutputStream out = new FileOutputStream(FileDescriptor.out);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+        System.exit(run(args, in, out, err));
+    }
+
+    /**
+     * Runs one command line against the given streams; used by {@link #main} and by tests.
+     *
+     * @param args the arguments
+     * @param in the standard input
+     * @param out the standard output (results and binary data)
+     * @param err the standard error (messages)
+     * @return the exit status
+     */
+    static int run(String[] args, InputStream in, OutputStream out, PrintStream err) {
+        Granary granary = new Granary(in, out);
+        PrintWriter outWriter = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        CommandLine commandLine = new CommandLine(granary)
+            .setOut(outWriter)
+            .setErr(errWriter)
+            .setExecutionExceptionHandler((exception, line, parsed) -> {
+                errWriter.println("granary: " + describe(exception));
+                if (granary.verbose) {
+                    exception.printStackTrace(errWriter);
+                }
+                errWriter.flush();
+                return EXIT_FAILURE;
+            });
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            CommandLine failed = exception.getCommandLine();
+            errWriter.println("granary: " + exception.getMessage());
+            errWriter.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for more information.");
+            errWriter.flush();
+            return EXIT_USAGE;
+        });
+        int status = commandLine.execute(args);
+        outWriter.flush();
+        return status;
+    }
+
+    /** One line for the user: the JDK's file-system exceptions only name the path, so say what happened. */
+    static String describe(Throwable exception) {
+        if (exception instanceof NoSuchFileException missing) {
+            return missing.getFile() + ": no such file or directory";
+        }
+        if (exception instanceof FileSystemException fs && fs.getReason() != null) {
+            return fs.getFile() + ": " + fs.getReason();
+        }
+        String message = exception.getMessage();
+        return message == null ? exception.getClass().getSimpleName() : message;
+    }
+
+    /** Reads the version from the jar's manifest, written by the build. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Granary.class.getPackage().getImplementationVersion();
+            return new String[] {"granary " + (version == null ? "(development build)" : version)};
+        }
+    }
+}
