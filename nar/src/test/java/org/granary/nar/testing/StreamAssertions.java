@@ -23,12 +23,12 @@ public final class StreamAssertions {
     private StreamAssertions() {}
 
     /**
-     * Asserts that {@code actual} writes exactly the bytes that {@code expected} yields. {@code expected}
-     * is read to its end but not closed.
+     * Asserts that {@code actual} writes exactly the bytes that {@code expected} yields, and returns their
+     * number. {@code expected} is read to its end but not closed.
      *
      * @param what names the two streams in a failure message, e.g. {@code "NAR of /x vs nix-store --dump"}
      */
-    public static void assertSameBytes(String what, InputStream expected, ByteSource actual) throws IOException {
+    public static long assertSameBytes(String what, InputStream expected, ByteSource actual) throws IOException {
         Comparison comparison = new Comparison(expected);
         actual.writeTo(comparison);
         comparison.finish();
@@ -39,6 +39,7 @@ public final class StreamAssertions {
                     + "\n  expected " + comparison.expectedSize + " bytes, SHA-256 " + hex(comparison.expectedDigest)
                     + "\n  actual   " + comparison.actualSize + " bytes, SHA-256 " + hex(comparison.actualDigest));
         }
+        return comparison.actualSize;
     }
 
     private static String hex(MessageDigest digest) {
