@@ -1,0 +1,215 @@
+package org.granary.nar;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Serialises a file tree (a directory, a regular file or a symlink at the top) as a NAR, streaming: file
+ * contents pass through one reused buffer (256 KiB) on their way to the output and the digest, so memory
+ * does not grow with file sizes, and the tree is walked with an explicit stack, so any depth works.
+ *
+ * <p>The NAR is the one Nix and Guix write: directory entries in unsigned byte order of their names, a
+ * regular file executable iff its owner-execute bit is set, symlinks never followed (their targets
+ * recorded as is), names and targets as their exact bytes. Refused with {@link NarDumpException} naming
+ * the file: sockets, FIFOs and devices; a name or target the JVM cannot represent exactly (see the
+ * package documentation); a regular file whose size changes while it is read. Other I/O failures (a file
+ * that cannot be read, for example) propagate as they are. After any exception the output holds a
+ * prefix of a NAR only.
+ *
+ * <p>Not thread-safe (it holds the buffer); cheap to create, so use one per thread.
+ */
+public final class NarDumper {
+    private static final int BUFFER_SIZE = 256 * 1024;
+    private static final Set<OpenOption> READ_NO_FOLLOW = Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS);
+
+    private final byte[] buffer;
+
+    /** A dumper with its own 256 KiB buffer. */
+    public NarDumper() {
+        this(BUFFER_SIZE);
+    }
+
+    /** With a smaller buffer, tests reach the buffer boundaries with small files. */
+    NarDumper(int bufferSize) {
+        this.buffer = new byte[bufferSize];
+    }
+
+    /**
+     * Writes the NAR of {@code root} to {@code out} (not flushed, not closed) and returns its size.
+     *
+     * @throws NarDumpException if the tree cannot be archived exactly
+     * @throws IOException if reading the tree or writing {@code out} fails
+     */
+    public long dump(Path root, OutputStream out) throws IOException {
+        return write(root, new NarSink(buffer, Objects.requireNonNull(out, "out"), null));
+    }
+
+    /**
+     * Writes the NAR of {@code root} to {@code out} (which may be {@link OutputStream#nullOutputStream()};
+     * not flushed, not closed) and hashes it with {@code digest} in the same pass. The digest is reset
+     * first and is reset again when this returns.
+     *
+     * @throws NarDumpException if the tree cannot be archived exactly
+     * @throws IOException if reading the tree or writing {@code out} fails
+     */
+    public NarDigest dump(Path root, OutputStream out, MessageDigest digest) throws IOException {
+        return digest(root, Objects.requireNonNull(out, "out"), digest);
+    }
+
+    /**
+     * The NAR hash and size of {@code root}, without writing the NAR anywhere: the fastest path, each
+     * byte of file contents is copied once, from the file into the buffer the digest reads. The digest is
+     * reset first and is reset again when this returns.
+     *
+     * @throws NarDumpException if the tree cannot be archived exactly
+     * @throws IOException if reading the tree fails
+     */
+    public NarDigest digest(Path root, MessageDigest digest) throws IOException {
+        return digest(root, null, digest);
+    }
+
+    private NarDigest digest(Path root, OutputStream out, MessageDigest digest) throws IOException {
+        digest.reset();
+        long size = write(root, new NarSink(buffer, out, digest));
+        return new NarDigest(digest.getAlgorithm(), digest.digest(), size);
+    }
+
+    private long write(Path root, NarSink sink) throws IOException {
+        ArrayDeque<Frame> open = new ArrayDeque<>();
+        node(root, NarWriter.begin(sink), open);
+        while (!open.isEmpty()) {
+            Frame frame = open.peek();
+            if (frame.next == frame.entries.length) {
+                frame.directory.close();
+                open.pop();
+            } else {
+                Entry entry = frame.entries[frame.next];
+                frame.entries[frame.next++] = null; // done with it: a wide directory's paths can go
+                node(entry.path, frame.directory.entry(entry.name), open);
+            }
+        }
+        return sink.size();
+    }
+
+    /** Writes a file or symlink completely; for a directory, pushes it for the loop in {@link #write}. */
+    private void node(Path path, NarWriter.Node node, ArrayDeque<Frame> open) throws IOException {
+        PosixFileAttributes attributes = Files.readAttributes(path, PosixFileAttributes.class, NOFOLLOW_LINKS);
+        if (attributes.isRegularFile()) {
+            regular(path, attributes, node);
+        } else if (attributes.isDirectory()) {
+            open.push(new Frame(node.directory(), entries(path)));
+        } else if (attributes.isSymbolicLink()) {
+            node.symlink(target(path));
+        } else {
+            throw new NarDumpException(path, "cannot archive " + kind(path));
+        }
+    }
+
+    private void regular(Path path, PosixFileAttributes attributes, NarWriter.Node node) throws IOException {
+        long size = attributes.size();
+        boolean executable = attributes.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+        NarWriter.Contents contents = node.contents(executable, size);
+        if (size > 0) {
+            try (FileChannel channel = FileChannel.open(path, READ_NO_FOLLOW)) {
+                while (contents.remaining() > 0) {
+                    if (contents.readFrom(channel) < 0) {
+                        throw changed(path, size, size - contents.remaining());
+                    }
+                }
+                // A file that grew would put a NAR with a wrong hash or stale contents on record.
+                long now = channel.size();
+                if (now != size) {
+                    throw changed(path, size, now);
+                }
+            }
+        }
+        contents.close();
+    }
+
+    private static NarDumpException changed(Path path, long size, long now) {
+        return new NarDumpException(path, "file changed while archiving: it had " + size + " bytes, then " + now);
+    }
+
+    /** The entries of {@code dir}, sorted in unsigned byte order of their names. */
+    private static Entry[] entries(Path dir) throws IOException {
+        ArrayList<Entry> entries = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path path : stream) {
+                byte[] name = FileNames.entryName(dir, path);
+                if (name == null) {
+                    throw new NarDumpException(path, "file name " + FileNames.ADVICE);
+                }
+                String rule = NarGrammar.nameRule(name, 0, name.length);
+                if (rule != null) {
+                    throw new NarDumpException(path, "cannot archive the name: expected " + rule);
+                }
+                entries.add(new Entry(name, path));
+            }
+        } catch (DirectoryIteratorException e) {
+            throw e.getCause();
+        }
+        Entry[] sorted = entries.toArray(new Entry[0]);
+        Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(a.name, b.name));
+        return sorted;
+    }
+
+    private static byte[] target(Path link) throws IOException {
+        byte[] target = FileNames.targetBytes(Files.readSymbolicLink(link));
+        if (target == null) {
+            throw new NarDumpException(link, "symlink target " + FileNames.ADVICE);
+        }
+        String rule = NarGrammar.targetRule(target, 0, target.length);
+        if (rule != null) {
+            throw new NarDumpException(link, "cannot archive the symlink target: expected " + rule);
+        }
+        return target;
+    }
+
+    /** What a file that is neither regular, directory nor symlink is, for the error message. */
+    private static String kind(Path path) throws IOException {
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", NOFOLLOW_LINKS);
+        switch (mode & 0170000) {
+            case 0140000:
+                return "a socket";
+            case 0010000:
+                return "a FIFO";
+            case 0020000:
+                return "a character device";
+            case 0060000:
+                return "a block device";
+            default:
+                return String.format("a file of type 0%o", mode & 0170000);
+        }
+    }
+
+    private record Entry(byte[] name, Path path) {}
+
+    /** A directory being written: its sorted entries and the next one to write. */
+    private static final class Frame {
+        final NarWriter.Directory directory;
+        final Entry[] entries;
+        int next;
+
+        Frame(NarWriter.Directory directory, Entry[] entries) {
+            this.directory = directory;
+            this.entries = entries;
+        }
+    }
+}

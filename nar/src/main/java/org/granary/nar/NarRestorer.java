@@ -1,0 +1,295 @@
+package org.granary.nar;
+
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Restores a NAR into a new file-system object: a directory tree, a regular file or a symlink.
+ *
+ * <p>Guarantees: the NAR is checked as strictly as {@link NarReader} checks it, each name before
+ * anything is created for it; everything is created under a temporary sibling of the target
+ * ({@code .<name>.granary-tmp-<random>}) and renamed to the target at the end, so on any error the
+ * temporary tree is deleted (without following symlinks) and nothing is at the target; nothing is ever
+ * created outside it, and no symlink it created is ever followed (every entry is created new, in a
+ * directory it created itself, with no link followed). Regular files get mode 0644, executables 0755 and
+ * directories 0755, whatever the umask. Names and symlink targets are created as their exact bytes;
+ * one the JVM cannot represent exactly is refused with {@link NarRestoreException} (see the package
+ * documentation). A symlink target with repeated or trailing slashes, which the JDK cannot pass to
+ * symlink(2) unaltered, is created by running {@code ln -s} (GNU coreutils) and read back to check it.
+ * Files are not synced to disk; a caller that needs durability syncs them.
+ *
+ * <p>Thread-safe: it keeps no state between calls.
+ */
+public final class NarRestorer {
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
+    private static final Set<PosixFilePermission> EXECUTABLE_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
+    private static final FileAttribute<Set<PosixFilePermission>> FILE_ATTRIBUTE =
+            PosixFilePermissions.asFileAttribute(FILE_MODE);
+    private static final FileAttribute<Set<PosixFilePermission>> EXECUTABLE_ATTRIBUTE =
+            PosixFilePermissions.asFileAttribute(EXECUTABLE_MODE);
+    private static final Set<OpenOption> NEW_FILE =
+            Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, NOFOLLOW_LINKS);
+    /** Keeps the temporary name within NAME_MAX whatever the target's name. */
+    private static final int TEMP_NAME_CODE_POINTS = 32;
+
+    private NarRestorer() {}
+
+    /**
+     * Reads one NAR from {@code nar} (exactly its bytes, as {@link NarReader#read} does) and creates it at
+     * {@code target}, which must not exist and whose parent directory must. Returns the NAR's size.
+     *
+     * @throws NarFormatException if the NAR is malformed; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading {@code nar} fails; nothing is left at the target
+     */
+    public static long restore(InputStream nar, Path target) throws IOException {
+        Objects.requireNonNull(nar, "nar");
+        Path absolute = target.toAbsolutePath();
+        Path parent = absolute.getParent();
+        if (parent == null) {
+            throw new NarRestoreException(target, "cannot restore onto the root directory");
+        }
+        if (Files.exists(absolute, NOFOLLOW_LINKS)) {
+            throw new NarRestoreException(target, "the restore target already exists");
+        }
+        if (!Files.isDirectory(parent, NOFOLLOW_LINKS)) {
+            throw new NarRestoreException(target, "the parent directory of the restore target does not exist");
+        }
+        Path temp = parent.resolve(temporaryName(absolute.getFileName().toString()));
+        Restorer restorer = new Restorer(temp, target);
+        try {
+            long size = NarReader.read(nar, restorer);
+            try {
+                // Without REPLACE_EXISTING the move refuses a target that appeared meanwhile.
+                Files.move(temp, absolute);
+            } catch (FileAlreadyExistsException e) {
+                throw new NarRestoreException(target, "the restore target appeared during the restore", e);
+            }
+            return size;
+        } catch (IOException | RuntimeException | Error e) {
+            restorer.deleteTemporary(e);
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a symlink whose target {@link Path#of} would alter: it drops repeated and trailing slashes
+     * ({@code a//b}, {@code dir/}), and the JDK has no other way to call symlink(2). GNU {@code ln} makes
+     * it instead, and reading the link back checks that it holds exactly {@code bytes}.
+     */
+    private static void symlinkWithLn(Path link, String target, byte[] bytes) throws IOException {
+        String linkText = link.toString();
+        if (!Path.of(linkText).equals(link)) {
+            throw new IOException("its path cannot be passed exactly to ln");
+        }
+        // -T: never take an existing directory at the link's path as the place to create the link in.
+        Process ln = new ProcessBuilder("ln", "-s", "-T", "--", target, linkText).redirectErrorStream(true).start();
+        ln.getOutputStream().close();
+        String output;
+        try (InputStream messages = ln.getInputStream()) {
+            output = new String(messages.readAllBytes(), Charset.defaultCharset()).strip();
+        }
+        try {
+            if (ln.waitFor() != 0) {
+                throw new IOException("ln -s failed: " + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for ln -s");
+        }
+        byte[] made = FileNames.targetBytes(Files.readSymbolicLink(link));
+        if (!Arrays.equals(made, bytes)) {
+            throw new IOException("ln -s made a symlink to " + (made == null ? "another target" : NarGrammar.quote(made)));
+        }
+    }
+
+    private static String temporaryName(String name) {
+        String prefix = name.codePoints().limit(TEMP_NAME_CODE_POINTS)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        return "." + prefix + ".granary-tmp-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+    }
+
+    /** Creates the NAR's objects as the reader reports them. */
+    private static final class Restorer implements NarVisitor {
+        private final Path temp;
+        private final Path target;
+        private final CharsetDecoder decoder = FileNames.strictDecoder();
+        /** The directories being filled, innermost first. */
+        private final ArrayDeque<Path> directories = new ArrayDeque<>();
+        private final byte[] buffer = new byte[64 * 1024];
+        /** Where the next node goes: the temporary root first, then the path of each entry. */
+        private Path next;
+        private boolean modeChecked;
+        /** Whether the umask strips bits from the modes asked for, which must then be set explicitly. */
+        private boolean setModes;
+
+        Restorer(Path temp, Path target) {
+            this.temp = temp;
+            this.target = target;
+            this.next = temp;
+        }
+
+        @Override
+        public void regular(boolean executable, long size, InputStream contents) throws IOException {
+            Path path = takeNext();
+            Set<PosixFilePermission> mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+            FileChannel file;
+            try {
+                file = FileChannel.open(path, NEW_FILE, executable ? EXECUTABLE_ATTRIBUTE : FILE_ATTRIBUTE);
+            } catch (IOException e) {
+                throw failed(path, "cannot create the file", e);
+            }
+            try (file) {
+                int n;
+                while ((n = contents.read(buffer)) > 0) {
+                    ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+                    try {
+                        while (bytes.hasRemaining()) {
+                            file.write(bytes);
+                        }
+                    } catch (IOException e) {
+                        throw failed(path, "cannot write the file", e);
+                    }
+                }
+            }
+            applyMode(path, mode);
+        }
+
+        @Override
+        public void symlink(byte[] target) throws IOException {
+            Path path = takeNext();
+            String text = FileNames.decode(target, decoder);
+            if (text == null) {
+                throw new NarRestoreException(shown(path), "symlink target " + NarGrammar.quote(target) + " "
+                        + FileNames.ADVICE);
+            }
+            Path link = Path.of(text);
+            try {
+                if (link.toString().equals(text)) {
+                    Files.createSymbolicLink(path, link);
+                } else {
+                    symlinkWithLn(path, text, target);
+                }
+            } catch (IOException e) {
+                throw failed(path, "cannot create the symlink to " + NarGrammar.quote(target), e);
+            }
+        }
+
+        @Override
+        public void directoryStart() throws IOException {
+            Path path = takeNext();
+            try {
+                Files.createDirectory(path, EXECUTABLE_ATTRIBUTE);
+            } catch (IOException e) {
+                throw failed(path, "cannot create the directory", e);
+            }
+            applyMode(path, EXECUTABLE_MODE);
+            directories.push(path);
+        }
+
+        @Override
+        public void entry(byte[] name) throws IOException {
+            Path directory = directories.element();
+            String text = FileNames.decode(name, decoder);
+            if (text == null) {
+                throw new NarRestoreException(shown(directory), "entry name " + NarGrammar.quote(name) + " "
+                        + FileNames.ADVICE);
+            }
+            // The reader admits only names of 1-255 bytes without "/" or NUL, other than "." and "..", and
+            // text encodes back to exactly those bytes: one new element inside this directory.
+            next = directory.resolve(text);
+        }
+
+        @Override
+        public void directoryEnd() {
+            directories.pop();
+        }
+
+        private Path takeNext() {
+            Path path = next;
+            next = null;
+            return path;
+        }
+
+        /**
+         * Creation modes pass through the umask. The root is created first, and a directory's 0755 holds
+         * every bit of 0644, so checking the root tells whether any mode needs setting explicitly.
+         */
+        private void applyMode(Path path, Set<PosixFilePermission> mode) throws IOException {
+            try {
+                PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class, NOFOLLOW_LINKS);
+                if (!modeChecked) {
+                    modeChecked = true;
+                    setModes = !view.readAttributes().permissions().equals(mode);
+                }
+                if (setModes) {
+                    view.setPermissions(mode);
+                }
+            } catch (IOException e) {
+                throw failed(path, "cannot set the mode", e);
+            }
+        }
+
+        /** A path under the temporary root, shown as where it would be under the target. */
+        private Path shown(Path path) {
+            return target.resolve(temp.relativize(path));
+        }
+
+        private NarRestoreException failed(Path path, String what, IOException cause) {
+            return new NarRestoreException(shown(path), what + " (" + cause + ")", cause);
+        }
+
+        /** Deletes whatever was created, never following a symlink; failures are added to {@code error}. */
+        void deleteTemporary(Throwable error) {
+            if (!Files.exists(temp, NOFOLLOW_LINKS)) {
+                return;
+            }
+            try {
+                // Iterative walk; without FOLLOW_LINKS a symlink is visited as a file and deleted itself.
+                Files.walkFileTree(temp, new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
+                        Files.delete(file);
+                        return FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                        if (e != null) {
+                            throw e;
+                        }
+                        Files.delete(dir);
+                        return FileVisitResult.CONTINUE;
+                    }
+                });
+            } catch (IOException e) {
+                error.addSuppressed(e);
+            }
+        }
+    }
+}
