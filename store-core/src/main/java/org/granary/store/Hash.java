@@ -94,22 +94,21 @@ public final class Hash {
         int colon = text.indexOf(':');
         int separator = colon >= 0 ? colon : text.indexOf('-');
         if (separator < 0) {
-            throw new InvalidHashException("invalid hash \"" + text
-                + "\": no algorithm (expected <algorithm>:<hash> or <algorithm>-<base64>)");
+            throw invalid(text, "no algorithm (expected <algorithm>:<hash> or <algorithm>-<base64>)");
         }
         HashAlgorithm algorithm;
         try {
             algorithm = HashAlgorithm.parse(text.substring(0, separator));
         } catch (InvalidHashException e) {
-            throw new InvalidHashException("invalid hash \"" + text + "\": " + e.getMessage(), e);
+            throw invalid(text, e.getMessage(), e);
         }
         String body = text.substring(separator + 1);
         if (separator == colon) {
             return decodeByLength(text, body, algorithm);
         }
         if (body.length() != base64Length(algorithm)) {
-            throw new InvalidHashException("invalid hash \"" + text + "\": an SRI " + algorithm + " hash has "
-                + base64Length(algorithm) + " base64 characters, not " + body.length());
+            throw invalid(text, "an SRI " + algorithm + " hash has " + base64Length(algorithm)
+                + " base64 characters, not " + body.length());
         }
         return new Hash(algorithm, decodeBase64(text, body, algorithm));
     }
@@ -131,8 +130,7 @@ public final class Hash {
         if (text.indexOf(':') >= 0 || text.indexOf('-') >= 0) {
             Hash hash = parse(text);
             if (hash.algorithm != algorithm) {
-                throw new InvalidHashException("invalid hash \"" + text + "\": a " + hash.algorithm
-                    + " hash where " + algorithm + " was expected");
+                throw invalid(text, "a " + hash.algorithm + " hash where " + algorithm + " was expected");
             }
             return hash;
         }
@@ -216,15 +214,14 @@ public final class Hash {
             try {
                 bytes = NixBase32.decode(body);
             } catch (IllegalArgumentException e) {
-                throw new InvalidHashException("invalid hash \"" + text + "\": " + e.getMessage(), e);
+                throw invalid(text, e.getMessage(), e);
             }
         } else if (length == base64Length(algorithm)) {
             bytes = decodeBase64(text, body, algorithm);
         } else {
-            throw new InvalidHashException("invalid hash \"" + text + "\": " + length
-                + " characters fit no encoding of a " + algorithm + " hash (base16 " + 2 * algorithm.size()
-                + ", nix-base32 " + NixBase32.encodedLength(algorithm.size()) + ", base64 "
-                + base64Length(algorithm) + ")");
+            throw invalid(text, length + " characters fit no encoding of a " + algorithm + " hash (base16 "
+                + 2 * algorithm.size() + ", nix-base32 " + NixBase32.encodedLength(algorithm.size())
+                + ", base64 " + base64Length(algorithm) + ")");
         }
         return new Hash(algorithm, bytes);
     }
@@ -234,8 +231,8 @@ public final class Hash {
         for (int i = 0; i < body.length(); i++) {
             int digit = hexDigit(body.charAt(i));
             if (digit < 0) {
-                throw new InvalidHashException("invalid hash \"" + text + "\": invalid character "
-                    + NixBase32.quote(body, i) + " at index " + i + " of base16 string \"" + body + "\"");
+                throw invalid(text, "invalid character " + NixBase32.quote(body, i) + " at index " + i
+                    + " of base16 string \"" + body + "\"");
             }
             bytes[i / 2] |= (byte) (digit << (i % 2 == 0 ? 4 : 0));
         }
@@ -262,8 +259,8 @@ public final class Hash {
             char c = body.charAt(i);
             boolean valid = i < body.length() - padding ? isBase64Digit(c) : c == '=';
             if (!valid) {
-                throw new InvalidHashException("invalid hash \"" + text + "\": invalid character "
-                    + NixBase32.quote(body, i) + " at index " + i + " of base64 string \"" + body + "\" ("
+                throw invalid(text, "invalid character " + NixBase32.quote(body, i) + " at index " + i
+                    + " of base64 string \"" + body + "\" ("
                     + (i < body.length() - padding ? "A-Z a-z 0-9 + / expected" : "'=' padding expected")
                     + ")");
             }
@@ -271,10 +268,18 @@ public final class Hash {
         byte[] bytes = Base64.getDecoder().decode(body);
         // The JDK ignores the unused low bits of the last digit; Granary wants one text per value.
         if (!Base64.getEncoder().encodeToString(bytes).equals(body)) {
-            throw new InvalidHashException("invalid hash \"" + text + "\": base64 string \"" + body
-                + "\" sets bits beyond its " + bytes.length + " bytes in its last digit");
+            throw invalid(text, "base64 string \"" + body + "\" sets bits beyond its " + bytes.length
+                + " bytes in its last digit");
         }
         return bytes;
+    }
+
+    private static InvalidHashException invalid(String text, String problem) {
+        return invalid(text, problem, null);
+    }
+
+    private static InvalidHashException invalid(String text, String problem, Throwable cause) {
+        return new InvalidHashException("invalid hash \"" + text + "\": " + problem, cause);
     }
 
     private static boolean isBase64Digit(char c) {

@@ -58,8 +58,7 @@ public final class StorePaths {
         }
         String logical = storeDir.logical();
         String fingerprint = type + ":sha256:" + sha256.format(HashFormat.BASE16) + ":" + logical + ":" + name;
-        byte[] digest = HashAlgorithm.SHA256.newDigest().digest(fingerprint.getBytes(UTF_8));
-        return new StorePath(logical, NixBase32.encode(NixBase32.compress(digest, 20)), name);
+        return new StorePath(logical, NixBase32.encode(NixBase32.compress(sha256(fingerprint), 20)), name);
     }
 
     /**
@@ -114,8 +113,7 @@ public final class StorePaths {
         }
         String inner = "fixed:out:" + (recursive ? "r:" : "") + hash.algorithm().nixName() + ":"
             + hash.format(HashFormat.BASE16) + ":";
-        Hash innerHash = Hash.of(HashAlgorithm.SHA256, HashAlgorithm.SHA256.newDigest().digest(inner.getBytes(UTF_8)));
-        return makeStorePath("output:out", innerHash, name);
+        return makeStorePath("output:out", Hash.of(HashAlgorithm.SHA256, sha256(inner)), name);
     }
 
     /**
@@ -151,5 +149,9 @@ public final class StorePaths {
             out.append(':').append(reference);
         }
         return out.toString();
+    }
+
+    private static byte[] sha256(String text) {
+        return HashAlgorithm.SHA256.newDigest().digest(text.getBytes(UTF_8));
     }
 }

@@ -78,7 +78,8 @@ class HashTest {
         assertEquals("HDfQGvQL4ugGkd48w99EN3ppmvuxfGjwgJZLL9Bx/BM=", hash.format(HashFormat.BASE64));
         assertEquals(NAR_SHA256_SRI, hash.format(HashFormat.SRI));
         assertEquals("sha256:" + NAR_SHA256, hash.toString());
-        assertEquals("sha512-" + FLAT_SHA512_BASE64, Hash.parse(FLAT_SHA512, HashAlgorithm.SHA512).format(HashFormat.SRI));
+        assertEquals("sha512-" + FLAT_SHA512_BASE64,
+            Hash.parse(FLAT_SHA512, HashAlgorithm.SHA512).format(HashFormat.SRI));
     }
 
     @Test

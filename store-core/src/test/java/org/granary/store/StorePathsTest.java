@@ -108,7 +108,8 @@ class StorePathsTest {
 
     @Test
     void theStoreDirIsPartOfTheHashButTheRootIsNot() {
-        StorePath nix = new StorePaths(StoreDir.of("/nix/store", Path.of("/"))).text("greeting", HELLO_SHA256, List.of());
+        StorePath nix =
+            new StorePaths(StoreDir.of("/nix/store", Path.of("/"))).text("greeting", HELLO_SHA256, List.of());
         assertEquals("/nix/store", nix.storeDir());
         assertNotEquals(GREETING.hashPart(), nix.hashPart());
         assertEquals(GREETING, new StorePaths(StoreDir.of("/gnu/store", Path.of("/tmp/root")))
