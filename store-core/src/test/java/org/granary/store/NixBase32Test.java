@@ -3,6 +3,7 @@ package org.granary.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -81,7 +82,7 @@ class NixBase32Test {
             String text = "0".repeat(length);
             IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> NixBase32.decode(text));
-            assertEquals(true, e.getMessage().contains("has length " + length + ", which is the length of no"),
+            assertTrue(e.getMessage().contains("has length " + length + ", which is the length of no"),
                 e.getMessage());
         }
         assertEquals("nix-base32 string \"000\" has length 3, which is the length of no encoding (2 or 4 would be)",

@@ -2,6 +2,7 @@ package org.granary.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -75,7 +76,7 @@ class StorePathTest {
         assertEquals("invalid store path \"/gnu/store/" + bad + "-x\": invalid character 'e' at index 31 in hash "
                 + "part \"" + bad + "\" (nix-base32 digits 0123456789abcdfghijklmnpqrsvwxyz expected)",
             rejection("/gnu/store/" + bad + "-x"));
-        assertEquals(true, rejection("/gnu/store/" + HASH.toUpperCase() + "-x")
+        assertTrue(rejection("/gnu/store/" + HASH.toUpperCase() + "-x")
             .contains("invalid character 'M' at index 0 in hash part"));
     }
 
@@ -84,18 +85,18 @@ class StorePathTest {
         assertEquals("invalid store path \"/gnu/store/" + HASH + "_x\": expected '-' after the hash part, at index "
                 + "43, found '_'", rejection("/gnu/store/" + HASH + "_x"));
         // A 33-character hash part reads as 32 characters followed by something other than '-'.
-        assertEquals(true, rejection("/gnu/store/" + HASH + "a-x").contains("expected '-' after the hash part"));
+        assertTrue(rejection("/gnu/store/" + HASH + "a-x").contains("expected '-' after the hash part"));
     }
 
     @Test
     void aBadNameCharacterIsNamedWithItsIndex() {
         assertEquals("invalid store path \"/gnu/store/" + HASH + "-a b\": invalid character ' ' at index 1 in name "
                 + "\"a b\" (A-Z a-z 0-9 + - . _ ? = expected)", rejection("/gnu/store/" + HASH + "-a b"));
-        assertEquals(true, rejection("/gnu/store/" + HASH + "-caf\u00e9")
+        assertTrue(rejection("/gnu/store/" + HASH + "-caf\u00e9")
             .contains("invalid character '\u00e9' (U+00E9) at index 3 in name"));
-        assertEquals(true, rejection("/gnu/store/" + HASH + "-a\0b").contains("invalid character U+0000 at index 1"));
+        assertTrue(rejection("/gnu/store/" + HASH + "-a\0b").contains("invalid character U+0000 at index 1"));
         for (char c : "!\"#$%&'()*,:;<>@[\\]^`{|}~".toCharArray()) {
-            assertEquals(true, rejection("/gnu/store/" + HASH + "-x" + c)
+            assertTrue(rejection("/gnu/store/" + HASH + "-x" + c)
                 .contains("invalid character '" + c + "' at index 1 in name"), "character " + c);
         }
     }
@@ -104,7 +105,7 @@ class StorePathTest {
     void aNameStartingWithADotIsRejectedAsGuixDoesThoughNixAllowsIt() {
         assertEquals("invalid store path \"/gnu/store/" + HASH + "-.foo\": name \".foo\" begins with '.', which "
                 + "Guix forbids", rejection("/gnu/store/" + HASH + "-.foo"));
-        assertEquals(true, rejection("/gnu/store/" + HASH + "-..").contains("begins with '.'"));
+        assertTrue(rejection("/gnu/store/" + HASH + "-..").contains("begins with '.'"));
     }
 
     @Test
