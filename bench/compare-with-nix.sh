@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Compares Granary's NAR engine with Nix (nix-bin) on the same real directory.
 #
-# Usage: bench/compare-with-nix.sh [DIR [ROUNDS [SECOND_DIR]]]
-#   DIR         the tree to hash and dump (default /usr/lib/x86_64-linux-gnu, about 0.7 GB here)
-#   ROUNDS      timed rounds (default 5)
-#   SECOND_DIR  the second tree of the two-tree comparison, of a size like DIR's (default: the real
-#               path of /usr/lib/jvm)
-#   BENCH_CACHE where the NAR of DIR is kept for openssl (default /dev/shm/granary-bench, a tmpfs;
-#               /tmp if /dev/shm is missing); reused while DIR's nix-hash is unchanged
+# Usage: bench/compare-with-nix.sh [DIR [ROUNDS]]
+#   DIR           the tree to hash and dump (default /usr/lib/x86_64-linux-gnu: a 1 GB NAR on Debian 12)
+#   ROUNDS        timed rounds (default 5)
+#   BENCH_TREE_A, BENCH_TREE_B
+#                 the two trees hashed in one call, of similar NAR sizes so that two cores can halve
+#                 the time (default /usr/lib/jvm and /usr/share: about 0.59 and 0.57 GB on Debian 12)
+#   BENCH_CACHE   where the NAR of DIR is kept for openssl (default /dev/shm/granary-bench, a tmpfs;
+#                 /tmp/granary-bench without /dev/shm); reused while DIR's nix-hash is unchanged
 #
 # Build first, from the top of the repository: mvn -q -o -DskipTests package
 #
-# Before timing, the script checks that Granary and Nix agree: the same NAR hash of DIR, of DIR and
-# SECOND_DIR together, and the same NAR bytes of DIR (and openssl's hash of Nix's NAR). Then it runs
+# Before timing, the script checks that Granary and Nix agree: the same NAR hash of DIR, of A and B
+# together, and the same NAR bytes of DIR (and openssl's hash of Nix's NAR). Then it runs
 # every command once untimed (a warm page cache for all), then ROUNDS rounds in which every command runs
 # once, in turn, timed by wall clock (date +%s%N), and prints the medians and these ratios:
 #
@@ -21,8 +22,8 @@
 #                   and against openssl dgst -sha256 on the cached NAR  target: within 1.15x
 #   dump engine     granary nar dump DIR > /dev/null minus start-up,
 #                   against nix-store --dump DIR > /dev/null            target: at least as fast
-#   two trees       granary hash path DIR SECOND_DIR (whole process),
-#                   against nix-hash --type sha256 --base32 DIR SECOND_DIR  target: 1.5x faster
+#   two trees       granary hash path A B (whole process),
+#                   against nix-hash --type sha256 --base32 A B         target: 1.5x faster
 #                   (Granary hashes the two trees on two cores, nix-hash one after the other)
 #
 # Subtracting the start-up of `granary --version` is an approximation: the hashing run also loads and
@@ -34,7 +35,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 granary=$top/bin/granary
 dir=$(realpath "${1:-/usr/lib/x86_64-linux-gnu}")
 rounds=${2:-5}
-second=$(realpath "${3:-/usr/lib/jvm}")
+tree_a=$(realpath "${BENCH_TREE_A:-/usr/lib/jvm}")
+tree_b=$(realpath "${BENCH_TREE_B:-/usr/share}")
 cache=${BENCH_CACHE:-/dev/shm/granary-bench}
 [ -d /dev/shm ] || cache=${BENCH_CACHE:-/tmp/granary-bench}
 
@@ -45,8 +47,9 @@ die() { echo "$0: $*" >&2; exit 1; }
 for tool in nix-hash nix-store openssl; do
   command -v "$tool" >/dev/null || die "$tool not found on PATH (nix-bin, openssl)"
 done
-[ -d "$dir" ] || die "$dir is not a directory"
-[ -d "$second" ] || die "$second is not a directory"
+for tree in "$dir" "$tree_a" "$tree_b"; do
+  [ -d "$tree" ] || die "$tree is not a directory"
+done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer, not $rounds"
 
 # A private Nix configuration, so that no command can open (and create) the default store.
@@ -61,7 +64,9 @@ unset NIX_REMOTE NIX_CONFIG
 
 echo "Granary vs Nix: $("$granary" --version | head -n1) / $(nix-store --version | head -n1) / $(openssl version)"
 echo "cores: $(nproc); rounds: $rounds"
-printf '%-10s %s (%s bytes)\n' DIR "$dir" "$(du -sb "$dir" | cut -f1)" SECOND_DIR "$second" "$(du -sb "$second" | cut -f1)"
+for tree in "$dir" "$tree_a" "$tree_b"; do
+  printf '  %-28s NAR of %d bytes\n' "$tree" "$(nix-store --dump "$tree" | wc -c)"
+done
 
 # --- Agreement, and the cached NAR --------------------------------------------------------------------
 echo "checking that the outputs agree..."
@@ -69,9 +74,9 @@ nix_hash=$(nix-hash --type sha256 --base32 "$dir")
 granary_hash=$("$granary" hash path "$dir")
 [ "$nix_hash" = "$granary_hash" ] || die "NAR hash of $dir: nix-hash $nix_hash, granary $granary_hash"
 
-nix_two=$(nix-hash --type sha256 --base32 "$dir" "$second")
-granary_two=$("$granary" hash path "$dir" "$second")
-[ "$nix_two" = "$granary_two" ] || die "NAR hashes of $dir $second: nix-hash [$nix_two], granary [$granary_two]"
+nix_two=$(nix-hash --type sha256 --base32 "$tree_a" "$tree_b")
+granary_two=$("$granary" hash path "$tree_a" "$tree_b")
+[ "$nix_two" = "$granary_two" ] || die "NAR hashes of $tree_a $tree_b: nix-hash [$nix_two], granary [$granary_two]"
 
 mkdir -p "$cache"
 nar=$cache/$(printf '%s' "$dir" | tr -c 'A-Za-z0-9._-' '_').nar
@@ -96,8 +101,8 @@ command_of() {
     openssl)      openssl dgst -sha256 "$nar" ;;
     granary-dump) "$granary" nar dump "$dir" ;;
     nix-dump)     nix-store --dump "$dir" ;;
-    granary-two)  "$granary" hash path "$dir" "$second" ;;
-    nix-two)      nix-hash --type sha256 --base32 "$dir" "$second" ;;
+    granary-two)  "$granary" hash path "$tree_a" "$tree_b" ;;
+    nix-two)      nix-hash --type sha256 --base32 "$tree_a" "$tree_b" ;;
   esac
 }
 
@@ -135,7 +140,7 @@ done
 ratio() {
   awk -v label="$1" -v g="$2" -v r="$3" -v target="$4" 'BEGIN {
     q = g / r
-    printf "  %-44s granary %7.3f s  reference %7.3f s  granary/reference %5.2f  (target <= %.2f: %s)\n",
+    printf "  %-47s granary %7.3f s  reference %7.3f s  granary/reference %5.2f  (target <= %.2f: %s)\n",
       label, g, r, q, target, q <= target ? "met" : "MISSED"
   }'
 }
@@ -146,4 +151,4 @@ echo "JVM start-up (granary --version): ${med[startup]} s"
 ratio "hash engine vs nix-hash --type sha256" "$(engine "${med[granary-hash]}")" "${med[nix-hash]}" 1.00
 ratio "hash engine vs openssl dgst -sha256 on the NAR" "$(engine "${med[granary-hash]}")" "${med[openssl]}" 1.15
 ratio "dump engine vs nix-store --dump" "$(engine "${med[granary-dump]}")" "${med[nix-dump]}" 1.00
-ratio "two trees, whole processes, vs nix-hash" "${med[granary-two]}" "${med[nix-two]}" 0.67
+ratio "two trees (A B), whole processes, vs nix-hash" "${med[granary-two]}" "${med[nix-two]}" 0.67
