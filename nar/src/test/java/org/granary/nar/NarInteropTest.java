@@ -61,47 +61,54 @@ class NarInteropTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("trees")
     void dumpIsByteIdenticalToNixStoreDump(Tree tree) throws IOException {
-        long[] dumped = new long[1];
-        long size;
-        try (InputStream expected = nix.openDump(tree.path())) {
-            size = StreamAssertions.assertSameBytes("NAR of " + tree.path() + ", nix-store --dump vs NarDumper",
-                    expected, out -> dumped[0] = new NarDumper().dump(tree.path(), out));
-        }
-        assertEquals(size, dumped[0], "size returned by NarDumper.dump");
+        assertDumpsLikeNix(tree.path());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("trees")
     void digestsEqualNixHash(Tree tree) throws IOException {
-        long narSize = nix.dumpDigest(tree.path()).size();
-        for (Map.Entry<String, String> algorithm : ALGORITHMS.entrySet()) {
-            NarDigest digest = new NarDumper().digest(tree.path(), messageDigest(algorithm.getValue()));
-            assertEquals(nix.nixHash(tree.path(), algorithm.getKey(), false), HexFormat.of().formatHex(digest.digest()),
-                    "nix-hash --type " + algorithm.getKey() + " " + tree.path());
-            assertEquals(narSize, digest.narSize(), "NAR size from NarDumper.digest with " + algorithm.getKey());
-        }
+        assertDigestsLikeNix(tree.path());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("trees")
     void restoringNixsDumpGivesATreeWithTheSameNixHash(Tree tree, @TempDir Path scratch) throws IOException {
-        assertRestoresLikeTheOriginal(tree.path(), scratch.resolve("restored"));
+        assertRestoresLikeNix(tree.path(), scratch.resolve("restored"));
     }
 
-    /** The one test that pays for a 64 MiB file: dump, hash and restore it. */
+    /** The one test that pays for a 64 MiB file. */
     @Test
     void largeFileDumpsHashesAndRestoresLikeNix(@TempDir Path scratch) throws IOException {
         Path tree = TestTrees.largeFile(scratch.resolve("large"));
-        try (InputStream expected = nix.openDump(tree)) {
-            StreamAssertions.assertSameBytes("NAR of " + tree + ", nix-store --dump vs NarDumper",
-                    expected, out -> new NarDumper().dump(tree, out));
-        }
-        NarDigest digest = new NarDumper().digest(tree, messageDigest("SHA-256"));
-        assertEquals(nix.nixHash(tree, "sha256", false), HexFormat.of().formatHex(digest.digest()));
-        assertRestoresLikeTheOriginal(tree, scratch.resolve("restored"));
+        assertDumpsLikeNix(tree);
+        assertDigestsLikeNix(tree);
+        assertRestoresLikeNix(tree, scratch.resolve("restored"));
     }
 
-    private static void assertRestoresLikeTheOriginal(Path original, Path restored) throws IOException {
+    /** NarDumper.dump writes exactly the bytes of nix-store --dump, and returns their number. */
+    private static void assertDumpsLikeNix(Path tree) throws IOException {
+        long[] returned = new long[1];
+        long size;
+        try (InputStream expected = nix.openDump(tree)) {
+            size = StreamAssertions.assertSameBytes("NAR of " + tree + ", nix-store --dump vs NarDumper",
+                    expected, out -> returned[0] = new NarDumper().dump(tree, out));
+        }
+        assertEquals(size, returned[0], "size returned by NarDumper.dump");
+    }
+
+    /** NarDumper.digest gives nix-hash's hash with every algorithm, and the size of Nix's NAR. */
+    private static void assertDigestsLikeNix(Path tree) throws IOException {
+        long narSize = nix.dumpDigest(tree).size();
+        for (Map.Entry<String, String> algorithm : ALGORITHMS.entrySet()) {
+            NarDigest digest = new NarDumper().digest(tree, messageDigest(algorithm.getValue()));
+            assertEquals(nix.nixHash(tree, algorithm.getKey(), false), HexFormat.of().formatHex(digest.digest()),
+                    "nix-hash --type " + algorithm.getKey() + " " + tree);
+            assertEquals(narSize, digest.narSize(), "NAR size from NarDumper.digest with " + algorithm.getKey());
+        }
+    }
+
+    /** NarRestorer restores Nix's NAR of a tree into a tree with the same nix-hash. */
+    private static void assertRestoresLikeNix(Path original, Path restored) throws IOException {
         try (InputStream in = new BufferedInputStream(nix.openDump(original))) {
             NarRestorer.restore(in, restored);
         }

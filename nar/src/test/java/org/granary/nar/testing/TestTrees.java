@@ -45,7 +45,7 @@ public final class TestTrees {
 
     private TestTrees() {}
 
-    /** A generated tree and a short name for test reports. */
+    /** A generated tree and a short name for test reports. Immutable. */
     public record Tree(String name, Path path) {
         @Override
         public String toString() {
