@@ -115,6 +115,9 @@ timed() {
   samples[$1]+="$((end - start)) "
 }
 
+# Other work on the machine skews the timings, the multi-threaded JVM's more than Nix's.
+load() { cut -d' ' -f1 /proc/loadavg; }
+echo "load average before timing: $(load)"
 echo "warming up (one untimed run of each)..."
 for name in "${names[@]}"; do command_of "$name" > /dev/null; done
 for ((round = 1; round <= rounds; round++)); do
@@ -146,6 +149,7 @@ ratio() {
 }
 engine() { awk -v t="$1" -v s="${med[startup]}" 'BEGIN { printf "%.3f", t - s }'; }
 
+echo "load average after timing: $(load)"
 echo
 echo "JVM start-up (granary --version): ${med[startup]} s"
 ratio "hash engine vs nix-hash --type sha256" "$(engine "${med[granary-hash]}")" "${med[nix-hash]}" 1.00
