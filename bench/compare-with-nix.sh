@@ -56,8 +56,9 @@ done
 nixhome=$(mktemp -d)
 trap 'rm -rf "$nixhome"' EXIT
 mkdir "$nixhome/conf"
-printf 'build-users-group =\nsandbox = false\nsubstituters =\nstore = local?store=/gnu/store&real=%s/root/gnu/store&state=%s/root/var/guix&log=%s/log\n' \
-  "$nixhome" "$nixhome" "$nixhome" > "$nixhome/conf/nix.conf"
+printf '%s\n' 'build-users-group =' 'sandbox = false' 'substituters =' \
+  "store = local?store=/gnu/store&real=$nixhome/root/gnu/store&state=$nixhome/root/var/guix&log=$nixhome/log" \
+  > "$nixhome/conf/nix.conf"
 export NIX_STORE_DIR=/gnu/store NIX_STATE_DIR=$nixhome/state NIX_LOG_DIR=$nixhome/log
 export NIX_CONF_DIR=$nixhome/conf NIX_USER_CONF_FILES=$nixhome/conf/nix.conf
 unset NIX_REMOTE NIX_CONFIG
@@ -128,7 +129,8 @@ done
 # Median in seconds.
 median() {
   tr ' ' '\n' <<< "${samples[$1]}" | grep . | sort -n \
-    | awk '{ t[NR] = $1 } END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f", m / 1e9 }'
+    | awk '{ t[NR] = $1 }
+           END { m = NR % 2 ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2; printf "%.3f", m / 1e9 }'
 }
 declare -A med
 echo

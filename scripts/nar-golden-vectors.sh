@@ -26,8 +26,9 @@ umask 022
 # A private Nix configuration: `nix-store --dump` and `nix-hash` do not open a store, but should any
 # command do so, it must open this one and never create /gnu/store.
 mkdir -p "$work/conf"
-printf 'build-users-group =\nsandbox = false\nsubstituters =\nstore = local?store=/gnu/store&real=%s/root/gnu/store&state=%s/root/var/guix&log=%s/log\n' \
-  "$work" "$work" "$work" > "$work/conf/nix.conf"
+printf '%s\n' 'build-users-group =' 'sandbox = false' 'substituters =' \
+  "store = local?store=/gnu/store&real=$work/root/gnu/store&state=$work/root/var/guix&log=$work/log" \
+  > "$work/conf/nix.conf"
 export NIX_STORE_DIR=/gnu/store NIX_STATE_DIR=$work/state NIX_LOG_DIR=$work/log NIX_CONF_DIR=$work/conf
 export NIX_USER_CONF_FILES=$work/conf/nix.conf
 unset NIX_REMOTE NIX_CONFIG

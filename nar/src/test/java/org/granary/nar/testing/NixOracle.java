@@ -68,8 +68,10 @@ public final class NixOracle {
 
     /**
      * Sets up a private Nix installation in {@code directory} (created if needed; it should be empty and
-     * is left for the caller to delete).
+     * is left for the caller to delete). Its absolute path may contain only letters, digits and
+     * {@code /._+-}, as JUnit's {@code @TempDir} paths do.
      *
+     * @throws IllegalArgumentException if the path has other characters
      * @throws IllegalStateException if Nix is not installed (call {@link #assumeAvailable()} first)
      */
     public static NixOracle open(Path directory) throws IOException {
@@ -78,6 +80,10 @@ public final class NixOracle {
             throw new IllegalStateException(missing + " not found on PATH; call NixOracle.assumeAvailable() first");
         }
         Path home = directory.toAbsolutePath();
+        if (!home.toString().matches("[A-Za-z0-9/._+-]+")) {
+            // The directory goes unescaped into a store URI and nix.conf.
+            throw new IllegalArgumentException("the oracle's directory must be a plain path, not " + home);
+        }
         Path conf = Files.createDirectories(home.resolve("conf"));
         Files.createDirectories(home.resolve("root"));
         Files.createDirectories(home.resolve("home"));
@@ -102,7 +108,10 @@ public final class NixOracle {
         return new NixOracle(home, env);
     }
 
-    /** The physical root of the private store: items are under {@code root/gnu/store}, the database under {@code root/var/guix}. */
+    /**
+     * The physical root of the private store: its items are under {@code root()/gnu/store}, its database
+     * under {@code root()/var/guix}.
+     */
     public Path root() {
         return home.resolve("root");
     }
