@@ -21,9 +21,11 @@ final class FileNames {
     /** The JDK's file name charset. */
     static final Charset JNU = jnuCharset();
 
-    /** Advice for every refusal: a UTF-8 locale makes every UTF-8 name representable. */
-    static final String ADVICE = "cannot be represented exactly in this JVM's file name charset " + JNU
-            + "; run Java with a UTF-8 locale (LC_ALL=C.UTF-8)";
+    /** The end of every refusal's message: a UTF-8 locale makes every UTF-8 name representable. */
+    static String advice() {
+        return "cannot be represented exactly in this JVM's file name charset " + JNU
+                + "; run Java with a UTF-8 locale (LC_ALL=C.UTF-8)";
+    }
 
     /** The exact bytes of the name of {@code entry}, listed in {@code dir}, or null if the JVM cannot give them. */
     static byte[] entryName(Path dir, Path entry) {

@@ -154,7 +154,7 @@ public final class NarDumper {
             for (Path path : stream) {
                 byte[] name = FileNames.entryName(dir, path);
                 if (name == null) {
-                    throw new NarDumpException(path, "file name " + FileNames.ADVICE);
+                    throw new NarDumpException(path, "file name " + FileNames.advice());
                 }
                 String rule = NarGrammar.nameRule(name, 0, name.length);
                 if (rule != null) {
@@ -166,14 +166,14 @@ public final class NarDumper {
             throw e.getCause();
         }
         Entry[] sorted = entries.toArray(new Entry[0]);
-        Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(a.name, b.name));
+        Arrays.sort(sorted);
         return sorted;
     }
 
     private static byte[] target(Path link) throws IOException {
         byte[] target = FileNames.targetBytes(Files.readSymbolicLink(link));
         if (target == null) {
-            throw new NarDumpException(link, "symlink target " + FileNames.ADVICE);
+            throw new NarDumpException(link, "symlink target " + FileNames.advice());
         }
         String rule = NarGrammar.targetRule(target, 0, target.length);
         if (rule != null) {
@@ -199,7 +199,16 @@ public final class NarDumper {
         }
     }
 
-    private record Entry(byte[] name, Path path) {}
+    /**
+     * A directory entry, ordered by the unsigned bytes of its name. (Not a lambda comparator: the first
+     * lambda of a JVM costs milliseconds of start-up, which a one-shot hash pays in full.)
+     */
+    private record Entry(byte[] name, Path path) implements Comparable<Entry> {
+        @Override
+        public int compareTo(Entry other) {
+            return Arrays.compareUnsigned(name, other.name);
+        }
+    }
 
     /** A directory being written: its sorted entries and the next one to write. */
     private static final class Frame {

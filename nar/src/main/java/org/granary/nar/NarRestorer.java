@@ -77,7 +77,7 @@ public final class NarRestorer {
         if (Files.exists(absolute, NOFOLLOW_LINKS)) {
             throw new NarRestoreException(target, "the restore target already exists");
         }
-        if (!Files.isDirectory(parent, NOFOLLOW_LINKS)) {
+        if (!Files.isDirectory(parent)) { // the caller's own path: a symlink to a directory is fine here
             throw new NarRestoreException(target, "the parent directory of the restore target does not exist");
         }
         Path temp = parent.resolve(temporaryName(absolute.getFileName().toString()));
@@ -186,7 +186,7 @@ public final class NarRestorer {
             String text = FileNames.decode(target, decoder);
             if (text == null) {
                 throw new NarRestoreException(shown(path), "symlink target " + NarGrammar.quote(target) + " "
-                        + FileNames.ADVICE);
+                        + FileNames.advice());
             }
             Path link = Path.of(text);
             try {
@@ -218,7 +218,7 @@ public final class NarRestorer {
             String text = FileNames.decode(name, decoder);
             if (text == null) {
                 throw new NarRestoreException(shown(directory), "entry name " + NarGrammar.quote(name) + " "
-                        + FileNames.ADVICE);
+                        + FileNames.advice());
             }
             // The reader admits only names of 1-255 bytes without "/" or NUL, other than "." and "..", and
             // text encodes back to exactly those bytes: one new element inside this directory.

@@ -99,6 +99,13 @@ class NarRestorerTest {
     }
 
     @Test
+    void theParentMayBeASymlinkToADirectory() throws IOException {
+        Path viaLink = Files.createSymbolicLink(dir.resolve("link-to-work"), work).resolve("restored");
+        NarRestorer.restore(new ByteArrayInputStream(NarBytes.file(false, new byte[0])), viaLink);
+        assertTrue(Files.isRegularFile(work.resolve("restored"), LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void aTreeAsDeepAsPathMaxAllowsOnASmallStack() throws Exception {
         // The temporary sibling ".target.granary-tmp-" + 13 characters is the longer path during the restore.
         int depth = (4095 - work.resolve(".target.granary-tmp-1234567890123").toString().length() - 4) / 2;
