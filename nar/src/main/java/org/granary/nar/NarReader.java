@@ -49,6 +49,8 @@ public final class NarReader {
     private static final Tokens T_CLOSE = new Tokens(CLOSE);
     private static final Tokens T_TYPE = new Tokens(TYPE);
     private static final Tokens T_NODE_TYPES = new Tokens(REGULAR, SYMLINK, DIRECTORY);
+    private static final int REGULAR_TYPE = 0;
+    private static final int DIRECTORY_TYPE = 2;
     private static final Tokens T_REGULAR_FIELDS = new Tokens(EXECUTABLE, CONTENTS);
     private static final Tokens T_EXECUTABLE_MARKER = new Tokens(new byte[0]);
     private static final Tokens T_CONTENTS = new Tokens(CONTENTS);
@@ -88,11 +90,11 @@ public final class NarReader {
         while (true) {
             // At the type of a node.
             int type = token(T_NODE_TYPES);
-            if (type == 2) {
+            if (type == DIRECTORY_TYPE) {
                 visitor.directoryStart();
                 directories.push(NO_NAME);
             } else {
-                if (type == 0) {
+                if (type == REGULAR_TYPE) {
                     regular();
                 } else {
                     symlink();
@@ -104,7 +106,7 @@ public final class NarReader {
                 token(T_CLOSE); // the entry holding this node
             }
             // Inside a directory: end it, and each directory it was the last entry of, until an entry starts.
-            while (token(T_DIRECTORY_ITEMS) == 1) {
+            while (token(T_DIRECTORY_ITEMS) == 1) { // ")" rather than "entry"
                 visitor.directoryEnd();
                 directories.pop();
                 if (directories.isEmpty()) {
@@ -124,7 +126,7 @@ public final class NarReader {
     }
 
     private void regular() throws IOException {
-        boolean executable = token(T_REGULAR_FIELDS) == 0;
+        boolean executable = token(T_REGULAR_FIELDS) == 0; // "executable" rather than "contents"
         if (executable) {
             token(T_EXECUTABLE_MARKER);
             token(T_CONTENTS);

@@ -166,7 +166,7 @@ public final class NarRestorer {
             }
             try (file) {
                 int n;
-                while ((n = contents.read(buffer)) > 0) {
+                while ((n = contents.read(buffer)) != -1) {
                     ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
                     try {
                         while (bytes.hasRemaining()) {

@@ -68,7 +68,7 @@ class NarDumperTest {
         for (int size = 0; size <= 17; size++) {
             sizes.add(size);
         }
-        for (int base : new int[] {63, 64, 65, 4095, 4096, 4097, 262_143, 262_144, 262_145, 524_289}) {
+        for (int base : new int[] {63, 64, 65, 4095, 4096, 4097, 131_071, 131_072, 131_073, 262_143, 262_144, 262_145}) {
             sizes.add(base);
         }
         Random random = new Random(8);
