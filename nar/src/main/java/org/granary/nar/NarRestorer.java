@@ -32,9 +32,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>Guarantees: the NAR is checked as strictly as {@link NarReader} checks it, each name before
  * anything is created for it; everything is created under a temporary sibling of the target
- * ({@code .<name>.granary-tmp-<random>}) and renamed to the target at the end, so on any error the
- * temporary tree is deleted (without following symlinks) and nothing is at the target; nothing is ever
- * created outside it, and no symlink it created is ever followed (every entry is created new, in a
+ * ({@code .<name>.granary-tmp-<random>}, the name cut to its first 32 characters to stay within
+ * NAME_MAX) and renamed to the target at the end, so on any error the temporary tree is deleted
+ * (without following symlinks) and nothing is at the target; nothing is ever created outside it, and no symlink it created is ever followed (every entry is created new, in a
  * directory it created itself, with no link followed). Regular files get mode 0644, executables 0755 and
  * directories 0755, whatever the umask. Names and symlink targets are created as their exact bytes;
  * one the JVM cannot represent exactly is refused with {@link NarRestoreException} (see the package
@@ -129,8 +129,8 @@ public final class NarRestorer {
     }
 
     private static String temporaryName(String name) {
-        String prefix = name.codePoints().limit(TEMP_NAME_CODE_POINTS)
-                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString();
+        int kept = Math.min(TEMP_NAME_CODE_POINTS, name.codePointCount(0, name.length()));
+        String prefix = name.substring(0, name.offsetByCodePoints(0, kept));
         return "." + prefix + ".granary-tmp-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
     }
 

@@ -39,7 +39,8 @@ public final class NarWriter {
     }
 
     /**
-     * Writes the NAR magic to {@code out} and returns the root node, which must then be used once.
+     * Starts a NAR on {@code out} (the magic, buffered like everything after it) and returns the root
+     * node, which must then be used once.
      *
      * @throws IOException if {@code out} fails
      */
@@ -50,7 +51,7 @@ public final class NarWriter {
     /** As {@link #begin(OutputStream)}, into a sink the caller set up (the dumper's shared buffer). */
     static Node begin(NarSink sink) throws IOException {
         sink.write(NarGrammar.BEGIN_NODE);
-        return new NarWriter(sink).new Node(null);
+        return new NarWriter(sink).new Node(true);
     }
 
     private void writeString(byte[] s) throws IOException {
@@ -64,13 +65,13 @@ public final class NarWriter {
      * Not thread-safe.
      */
     public final class Node {
-        /** The directory holding this node as an entry, or null for the root. */
-        private final Directory parent;
+        /** The root, rather than the node of a directory entry. */
+        private final boolean root;
         private boolean used;
         private boolean complete;
 
-        private Node(Directory parent) {
-            this.parent = parent;
+        private Node(boolean root) {
+            this.root = root;
         }
 
         /**
@@ -137,7 +138,7 @@ public final class NarWriter {
         private void complete() throws IOException {
             sink.write(END);
             complete = true;
-            if (parent == null) {
+            if (root) {
                 sink.drain();
             } else {
                 sink.write(END); // closes the entry that holds this node
@@ -183,7 +184,7 @@ public final class NarWriter {
             sink.write(NarGrammar.ENTRY_NAME);
             writeString(name);
             sink.write(NarGrammar.NODE_TYPE);
-            lastEntry = new Node(this);
+            lastEntry = new Node(false);
             return lastEntry;
         }
 
