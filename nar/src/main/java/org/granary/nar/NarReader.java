@@ -38,8 +38,8 @@ import java.util.Objects;
  * example the next message on a daemon connection, stays unread), so pass a buffered stream: it reads
  * in small pieces. Its memory does not depend on any length read from the input (strings longer than
  * their field allows are refused before they are read; contents are streamed), and it uses no recursion,
- * so any depth of nesting is parsed in memory proportional to that depth. Not thread-safe; each call of
- * {@link #read} is independent.
+ * so any depth of nesting is parsed in memory proportional to that depth. Thread-safe: {@link #read}
+ * keeps no state between calls, so threads may read different NARs at once.
  */
 public final class NarReader {
     /** The previous-name sentinel of a directory with no entry yet: sorts before every valid name. */
