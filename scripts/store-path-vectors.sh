@@ -44,8 +44,10 @@ T=$(mktemp -d)
 trap 'chmod -R u+w "$T" 2>/dev/null; rm -rf "$T"' EXIT
 export NIX_STORE_DIR=/gnu/store NIX_STATE_DIR=$T/state NIX_LOG_DIR=$T/log NIX_CONF_DIR=$T/conf
 mkdir -p "$T/conf" "$T/in"
-printf 'build-users-group =\nsandbox = false\n' > "$T/conf/nix.conf"
 S="local?store=/gnu/store&real=$T/root/gnu/store&state=$T/root/var/guix&log=$T/log"
+# The default store too points under $T: with NIX_STORE_DIR=/gnu/store, any command that opens the
+# default store (even nix-store --version) would otherwise create /gnu/store/.links on this machine.
+printf 'build-users-group =\nsandbox = false\nstore = %s\n' "$S" > "$T/conf/nix.conf"
 lines=$T/lines
 
 store() { nix-store --store "$S" "$@"; }
