@@ -76,6 +76,18 @@ final class NarBytes {
         return out.toByteArray();
     }
 
+    /** The NAR of {@code depth} directories named {@code d}, each inside the previous one. */
+    static byte[] nested(int depth) {
+        NarBytes nar = nar().strs("(", "type", "directory");
+        for (int i = 0; i < depth; i++) {
+            nar.strs("entry", "(", "name", "d", "node", "(", "type", "directory");
+        }
+        for (int i = 0; i < depth; i++) {
+            nar.strs(")", ")");
+        }
+        return nar.str(")").bytes();
+    }
+
     /** The NAR of a single regular file. */
     static byte[] file(boolean executable, byte[] contents) {
         return nar().strs("(", "type").regular(executable, contents).bytes();

@@ -113,14 +113,7 @@ class NarReaderTest {
     @Test
     void nestingFarDeeperThanAnyStackAllowsIsParsedWithoutRecursion() throws Exception {
         int depth = 50_000;
-        NarBytes nar = NarBytes.nar().strs("(", "type", "directory");
-        for (int i = 0; i < depth; i++) {
-            nar.strs("entry", "(", "name", "d", "node", "(", "type", "directory");
-        }
-        for (int i = 0; i < depth; i++) {
-            nar.strs(")", ")");
-        }
-        byte[] bytes = nar.str(")").bytes();
+        byte[] bytes = NarBytes.nested(depth);
         long[] counts = new long[2];
         SmallStack.run(() -> NarReader.read(new ByteArrayInputStream(bytes), new NarVisitor() {
             @Override
@@ -356,7 +349,7 @@ class NarReaderTest {
         }
     }
 
-    static NarFormatException assertRejected(byte[] nar, long offset, String... fragments) {
+    private static NarFormatException assertRejected(byte[] nar, long offset, String... fragments) {
         NarFormatException e = assertThrows(NarFormatException.class,
                 () -> NarReader.read(new ByteArrayInputStream(nar), new EventLog()));
         assertEquals(offset, e.offset(), e.getMessage());

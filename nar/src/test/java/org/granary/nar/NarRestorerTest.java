@@ -109,7 +109,7 @@ class NarRestorerTest {
     void aTreeAsDeepAsPathMaxAllowsOnASmallStack() throws Exception {
         // The temporary sibling ".target.granary-tmp-" + 13 characters is the longer path during the restore.
         int depth = (4095 - work.resolve(".target.granary-tmp-1234567890123").toString().length() - 4) / 2;
-        byte[] nar = nested(depth);
+        byte[] nar = NarBytes.nested(depth);
         SmallStack.run(() -> NarRestorer.restore(new ByteArrayInputStream(nar), target));
         assertArrayEquals(nar, NarDumperTest.dump(target));
     }
@@ -181,7 +181,7 @@ class NarRestorerTest {
 
     @Test
     void aFileSystemFailureIsANarRestoreExceptionNamingThePath() {
-        NarRestoreException e = assertRefused(NarRestoreException.class, nested(2100), "cannot create the directory");
+        NarRestoreException e = assertRefused(NarRestoreException.class, NarBytes.nested(2100), "cannot create the directory");
         assertTrue(e.path().startsWith(target), e.path().toString());
     }
 
@@ -246,17 +246,6 @@ class NarRestorerTest {
     /** An entry holding a regular file whose contents are "x". */
     private static String regular(String name) {
         return entry(name, "( type regular contents x )");
-    }
-
-    private static byte[] nested(int depth) {
-        NarBytes nar = NarBytes.nar().strs("(", "type", "directory");
-        for (int i = 0; i < depth; i++) {
-            nar.strs("entry", "(", "name", "d", "node", "(", "type", "directory");
-        }
-        for (int i = 0; i < depth; i++) {
-            nar.strs(")", ")");
-        }
-        return nar.str(")").bytes();
     }
 
     private static String mode(Path path) throws IOException {
