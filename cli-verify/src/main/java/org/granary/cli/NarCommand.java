@@ -1,6 +1,6 @@
 package org.granary.cli;
 
-import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -32,9 +32,14 @@ final class NarCommand {
         footer = "  granary nar dump /usr/share/doc/bash | sha256sum")
     int dump(@Parameters(paramLabel = "PATH", description = "The tree to serialise.") Path path)
             throws IOException {
-        OutputStream out = new BufferedOutputStream(granary.out(), 1 << 16);
-        new NarDumper().dump(path, out);
-        out.flush();
+        OutputStream out = granary.out();
+        if (out instanceof FileOutputStream file) {
+            // Standard output itself: file contents can go to it in the kernel, without a copy here.
+            new NarDumper().dump(path, file.getChannel());
+        } else {
+            new NarDumper().dump(path, out);
+            out.flush();
+        }
         return 0;
     }
 

@@ -5,6 +5,7 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -44,6 +45,8 @@ public final class NarDumper {
     private static final Set<OpenOption> READ_NO_FOLLOW = Set.of(StandardOpenOption.READ, NOFOLLOW_LINKS);
 
     private final byte[] buffer;
+    /** Hashes on a second thread for NARs larger than the buffer; kept for its buffers. */
+    private final DigestPipeline pipeline = new DigestPipeline();
 
     /** A dumper with its own 128 KiB buffer. */
     public NarDumper() {
@@ -66,6 +69,18 @@ public final class NarDumper {
     }
 
     /**
+     * Writes the NAR of {@code root} to {@code out} (not closed) and returns its size. File contents go
+     * from file to channel in the kernel where it can ({@link FileChannel#transferTo}: to a file, a pipe
+     * or a socket), without passing through this JVM.
+     *
+     * @throws NarDumpException if the tree cannot be archived exactly
+     * @throws IOException if reading the tree or writing {@code out} fails
+     */
+    public long dump(Path root, WritableByteChannel out) throws IOException {
+        return write(root, new NarSink(buffer, null, Objects.requireNonNull(out, "out"), null, null));
+    }
+
+    /**
      * Writes the NAR of {@code root} to {@code out} (which may be {@link OutputStream#nullOutputStream()};
      * not flushed, not closed) and hashes it with {@code digest} in the same pass. The digest is reset
      * first and is reset again when this returns.
@@ -79,8 +94,9 @@ public final class NarDumper {
 
     /**
      * The NAR hash and size of {@code root}, without writing the NAR anywhere: the fastest path, each
-     * byte of file contents is copied once, from the file into the buffer the digest reads. The digest is
-     * reset first and is reset again when this returns.
+     * byte of file contents is copied once, from the file into the buffer the digest reads, and a NAR
+     * larger than that buffer is hashed on a second thread while this one reads on. The digest is reset
+     * first and is reset again when this returns.
      *
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree fails
@@ -91,7 +107,16 @@ public final class NarDumper {
 
     private NarDigest digest(Path root, OutputStream out, MessageDigest digest) throws IOException {
         digest.reset();
-        long size = write(root, new NarSink(buffer, out, digest));
+        NarSink sink = new NarSink(buffer, out, null, digest, pipeline);
+        long size;
+        try {
+            size = write(root, sink);
+            sink.finish();
+        } catch (IOException | RuntimeException | Error e) {
+            sink.abort();
+            digest.reset();
+            throw e;
+        }
         return new NarDigest(digest.getAlgorithm(), digest.digest(), size);
     }
 
@@ -132,6 +157,15 @@ public final class NarDumper {
         NarWriter.Contents contents = node.contents(executable, size);
         if (size > 0) {
             try (FileChannel channel = FileChannel.open(path, READ_NO_FOLLOW)) {
+                if (contents.canTransfer()) {
+                    for (long position = 0; contents.remaining() > 0; ) {
+                        long n = contents.transferFrom(channel, position);
+                        if (n == 0) {
+                            throw changed(path, size, channel.size());
+                        }
+                        position += n;
+                    }
+                }
                 while (contents.remaining() > 0) {
                     if (contents.readFrom(channel) < 0) {
                         throw changed(path, size, size - contents.remaining());

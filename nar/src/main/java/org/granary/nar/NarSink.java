@@ -3,44 +3,69 @@ package org.granary.nar;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.security.MessageDigest;
 
 /**
  * Where a {@link NarWriter} puts its bytes: a buffer that drains, when full and at the end of the NAR, to
- * a digest and to an output stream (either may be absent) and counts what went through. File contents
- * can be read from a channel straight into the buffer, so that a dump copies each byte once on its way
- * to the digest. Not thread-safe.
+ * a digest and to an output (a stream or a channel; either may be absent) and counts what went through.
+ * File contents can be read from a channel straight into the buffer, so that a dump copies each byte once
+ * on its way to the digest; with a digest, the hashing runs on a second thread (a {@link DigestPipeline})
+ * once the NAR outgrows the first buffer; without a digest and with a channel output, file contents go
+ * from file to output in the kernel ({@link FileChannel#transferTo}). Not thread-safe.
  */
 final class NarSink {
     /** Room for an integer at any time (the only write not split across drains). */
     static final int MIN_BUFFER = 8;
 
-    private final byte[] buffer;
-    private final ByteBuffer view;
+    private byte[] buffer;
+    private ByteBuffer view;
     private final OutputStream out;
+    private final WritableByteChannel channel;
     private final MessageDigest digest;
+    private final DigestPipeline pipeline;
     private int length;
     private long drained;
 
     /** {@code out} and {@code digest} may be null; {@code buffer} may be shared with earlier sinks. */
     NarSink(byte[] buffer, OutputStream out, MessageDigest digest) {
+        this(buffer, out, null, digest, null);
+    }
+
+    /**
+     * The general form: at most one of {@code out} and {@code channel}; {@code digest} may be null;
+     * {@code pipeline}, if given, hashes on a second thread and must be {@link #finish finished}.
+     */
+    NarSink(byte[] buffer, OutputStream out, WritableByteChannel channel, MessageDigest digest,
+            DigestPipeline pipeline) {
         if (buffer.length < MIN_BUFFER) {
             throw new IllegalArgumentException("buffer of " + buffer.length + " bytes, at least " + MIN_BUFFER + " needed");
         }
         this.buffer = buffer;
         this.view = ByteBuffer.wrap(buffer);
         this.out = out;
+        this.channel = channel;
         this.digest = digest;
+        this.pipeline = digest == null ? null : pipeline;
+        if (this.pipeline != null) {
+            this.pipeline.start(digest);
+        }
     }
 
     void write(byte[] b, int off, int len) throws IOException {
-        if (len > buffer.length - length) {
-            drain();
-            if (len >= buffer.length) {
-                emit(b, off, len);
+        while (len > buffer.length - length) {
+            int n = buffer.length - length;
+            if (pipeline == null && length == 0) {
+                emit(b, off, len); // nothing buffered and more than fits: no need to copy
                 return;
             }
+            System.arraycopy(b, off, buffer, length, n);
+            length += n;
+            off += n;
+            len -= n;
+            drain();
         }
         System.arraycopy(b, off, buffer, length, len);
         length += len;
@@ -69,23 +94,61 @@ final class NarSink {
      * Reads at most {@code max} bytes from {@code channel} into the free part of the buffer (draining it
      * first if it is full), and returns how many were read, or -1 at the end of the channel.
      */
-    int readFrom(ReadableByteChannel channel, long max) throws IOException {
+    int readFrom(ReadableByteChannel source, long max) throws IOException {
         if (length == buffer.length) {
             drain();
         }
         view.limit((int) Math.min(buffer.length, length + max)).position(length);
-        int n = channel.read(view);
+        int n = source.read(view);
         if (n > 0) {
             length += n;
         }
         return n;
     }
 
-    /** Hands the buffered bytes on to the digest and the stream. */
+    /** Whether file contents may skip the buffer: no digest to feed, and a channel to send them to. */
+    boolean canTransfer() {
+        return digest == null && channel != null;
+    }
+
+    /**
+     * Sends at most {@code max} bytes of {@code file}, from {@code position}, to the output channel in the
+     * kernel, after what is buffered; returns how many were sent. Only when {@link #canTransfer()}.
+     */
+    long transferFrom(FileChannel file, long position, long max) throws IOException {
+        drain();
+        long n = file.transferTo(position, max, channel);
+        drained += n;
+        return n;
+    }
+
+    /** Hands the buffered bytes on to the digest and the output. */
     void drain() throws IOException {
         if (length > 0) {
             emit(buffer, 0, length);
             length = 0;
+        }
+    }
+
+    /**
+     * Drains what is left and, with a pipeline, waits until all is hashed: the digest is then complete.
+     * After an exception from the NAR's writing, call {@link #abort()} instead.
+     */
+    void finish() throws IOException {
+        if (pipeline != null && pipeline.running()) {
+            writeOut(buffer, 0, length);
+            drained += length;
+            pipeline.finish(buffer, length);
+            length = 0;
+        } else {
+            drain();
+        }
+    }
+
+    /** Stops the hashing thread, if any, after a failure. */
+    void abort() {
+        if (pipeline != null) {
+            pipeline.abort();
         }
     }
 
@@ -95,12 +158,26 @@ final class NarSink {
     }
 
     private void emit(byte[] b, int off, int len) throws IOException {
-        if (digest != null) {
+        writeOut(b, off, len);
+        drained += len;
+        // With a pipeline only our own buffer reaches here (see write). The hashing thread starts with the
+        // first full buffer, so a NAR that fits in one is hashed here, without a thread.
+        if (pipeline != null && (pipeline.running() || len == buffer.length)) {
+            buffer = pipeline.exchange(b, len);
+            view = ByteBuffer.wrap(buffer);
+        } else if (digest != null) {
             digest.update(b, off, len);
         }
+    }
+
+    private void writeOut(byte[] b, int off, int len) throws IOException {
         if (out != null) {
             out.write(b, off, len);
+        } else if (channel != null) {
+            ByteBuffer bytes = ByteBuffer.wrap(b, off, len);
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
         }
-        drained += len;
     }
 }

@@ -7,6 +7,7 @@ import static org.granary.nar.NarGrammar.quote;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Objects;
 
@@ -248,6 +249,25 @@ public final class NarWriter {
             if (n > 0) {
                 remaining -= n;
             }
+            return n;
+        }
+
+        /**
+         * Whether {@link #transferFrom} may be used: the NAR goes to a channel and through no digest.
+         */
+        boolean canTransfer() {
+            return sink.canTransfer();
+        }
+
+        /**
+         * Sends contents from {@code file}, starting at {@code position}, to the output channel in the
+         * kernel: at most the bytes still due; returns how many were sent (0 at the end of the file).
+         * Only when {@link #canTransfer()}.
+         */
+        long transferFrom(FileChannel file, long position) throws IOException {
+            reserve(0);
+            long n = sink.transferFrom(file, position, remaining);
+            remaining -= n;
             return n;
         }
 

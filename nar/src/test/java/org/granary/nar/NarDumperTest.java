@@ -96,6 +96,105 @@ class NarDumperTest {
         assertArrayEquals(sha256().digest(expected), new NarDumper().digest(file, sha256()).digest());
     }
 
+    /** A tree of many small files and a few large ones: several pipeline buffers and every drain path. */
+    private Path mixedTree() throws IOException {
+        Path tree = Files.createDirectory(dir.resolve("mixed"));
+        Random random = new Random(11);
+        for (int i = 0; i < 300; i++) {
+            byte[] contents = new byte[random.nextInt(20_000)];
+            random.nextBytes(contents);
+            Files.write(tree.resolve(String.format("small-%03d", i)), contents);
+        }
+        for (int size : new int[] {DigestPipeline.BUFFER_SIZE - 1, DigestPipeline.BUFFER_SIZE,
+                3 * DigestPipeline.BUFFER_SIZE + 5}) {
+            byte[] contents = new byte[size];
+            random.nextBytes(contents);
+            Files.write(tree.resolve("large-" + size), contents);
+        }
+        return tree;
+    }
+
+    @Test
+    void theDigestOfALargeTreeHashedOnASecondThreadEqualsTheHashOfItsBytes() throws IOException {
+        Path tree = mixedTree();
+        byte[] nar = dump(tree);
+        NarDumper dumper = new NarDumper();
+        NarDigest expected = new NarDigest("SHA-256", sha256().digest(nar), nar.length);
+        for (int round = 0; round < 3; round++) {
+            assertEquals(expected, dumper.digest(tree, sha256()), "round " + round + " with the same dumper");
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(expected, dumper.dump(tree, out, sha256()));
+        assertArrayEquals(nar, out.toByteArray(), "written out and hashed in the same pass");
+        assertEquals(expected, new NarDumper(64).digest(tree, sha256()), "small buffer");
+    }
+
+    @Test
+    void aDumperStaysUsableAfterADigestFailsHalfway() throws Exception {
+        Path tree = mixedTree();
+        NarDigest good = new NarDumper().digest(tree, sha256());
+        Path fifo = tree.resolve("zz-fifo"); // sorts after megabytes of contents
+        run(dir, "mkfifo", fifo.toString());
+        NarDumper dumper = new NarDumper();
+        for (int round = 0; round < 20; round++) { // more rounds than the pipeline has buffers
+            assertThrows(NarDumpException.class, () -> dumper.digest(tree, sha256()));
+        }
+        Files.delete(fifo);
+        assertEquals(good, dumper.digest(tree, sha256()));
+    }
+
+    @Test
+    void dumpingToAChannelGivesTheSameBytesAsToAStream() throws IOException {
+        Path tree = mixedTree();
+        Files.createSymbolicLink(tree.resolve("link"), Path.of("small-001"));
+        setMode(tree.resolve("small-002"), 0755);
+        Files.createFile(tree.resolve("empty"));
+        byte[] expected = dump(tree);
+        Path file = dir.resolve("out.nar");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            assertEquals(expected.length, new NarDumper().dump(tree, channel));
+        }
+        assertArrayEquals(expected, Files.readAllBytes(file));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (var channel = java.nio.channels.Channels.newChannel(out)) {
+            assertEquals(expected.length, new NarDumper(64).dump(tree, channel), "a channel that is not a file");
+        }
+        assertArrayEquals(expected, out.toByteArray());
+    }
+
+    @Test
+    void aFileThatShrinksWhileSentToAChannelIsAnError() throws IOException {
+        Path file = Files.write(dir.resolve("shrinking"), new byte[1000]);
+        Path nar = dir.resolve("out.nar");
+        try (FileChannel channel = FileChannel.open(nar, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            java.nio.channels.WritableByteChannel truncating = new java.nio.channels.WritableByteChannel() {
+                private boolean truncated;
+
+                @Override
+                public int write(java.nio.ByteBuffer src) throws IOException {
+                    if (!truncated) {
+                        truncated = true;
+                        try (FileChannel f = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                            f.truncate(300);
+                        }
+                    }
+                    return channel.write(src);
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            NarDumpException e = assertThrows(NarDumpException.class, () -> new NarDumper(64).dump(file, truncating));
+            assertTrue(e.getMessage().contains("file changed while archiving"), e.getMessage());
+        }
+    }
+
     @Test
     void executableIffTheOwnerExecuteBitIsSetWhateverTheOtherBits() throws IOException {
         Path file = Files.writeString(dir.resolve("f"), "x");
