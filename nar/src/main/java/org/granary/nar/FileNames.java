@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -21,10 +22,32 @@ final class FileNames {
     /** The JDK's file name charset. */
     static final Charset JNU = jnuCharset();
 
-    /** The end of every refusal's message: a UTF-8 locale makes every UTF-8 name representable. */
+    /**
+     * The end of every refusal's message. Under a UTF-8 locale every UTF-8 name is representable, so only
+     * bytes that are not UTF-8 are refused; under another locale, a UTF-8 one is the remedy.
+     */
     static String advice() {
+        if (JNU.equals(StandardCharsets.UTF_8)) {
+            return "is not valid UTF-8: this JVM, whose file name charset is UTF-8, cannot carry it exactly";
+        }
         return "cannot be represented exactly in this JVM's file name charset " + JNU
                 + "; run Java with a UTF-8 locale (LC_ALL=C.UTF-8)";
+    }
+
+    /**
+     * The exact bytes of a path the JVM cannot represent, for messages: its {@code toString()} shows
+     * U+FFFD for the bytes it could not decode, while its URI percent-encodes them.
+     */
+    static String rawBytes(Path path) {
+        try {
+            if (path.isAbsolute()) {
+                return " (its bytes: " + path.toUri().getRawPath() + ")";
+            }
+            // toUri would make a relative path (a symlink target) absolute against the working directory.
+            return " (its bytes: " + path.getFileSystem().getPath("/").resolve(path).toUri().getRawPath().substring(1) + ")";
+        } catch (RuntimeException e) {
+            return "";
+        }
     }
 
     /** The exact bytes of the name of {@code entry}, listed in {@code dir}, or null if the JVM cannot give them. */

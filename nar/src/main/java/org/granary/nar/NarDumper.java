@@ -192,7 +192,7 @@ public final class NarDumper {
             for (Path path : stream) {
                 byte[] name = FileNames.entryName(dir, path);
                 if (name == null) {
-                    throw new NarDumpException(path, "file name " + FileNames.advice());
+                    throw new NarDumpException(path, "file name " + FileNames.advice() + FileNames.rawBytes(path));
                 }
                 String rule = NarGrammar.nameRule(name, 0, name.length);
                 if (rule != null) {
@@ -211,7 +211,8 @@ public final class NarDumper {
     private static byte[] target(Path link) throws IOException {
         byte[] target = FileNames.targetBytes(Files.readSymbolicLink(link));
         if (target == null) {
-            throw new NarDumpException(link, "symlink target " + FileNames.advice());
+            throw new NarDumpException(link, "symlink target " + FileNames.advice()
+                + FileNames.rawBytes(Files.readSymbolicLink(link)));
         }
         String rule = NarGrammar.targetRule(target, 0, target.length);
         if (rule != null) {

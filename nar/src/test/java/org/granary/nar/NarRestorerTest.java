@@ -173,10 +173,10 @@ class NarRestorerTest {
         byte[] nar = NarBytes.nar().strs("(", "type", "directory", "entry", "(", "name")
                 .str(new byte[] {'b', 'a', 'd', (byte) 0xff})
                 .strs("node", "(", "type", "directory", ")", ")", ")").bytes();
-        assertRefused(NarRestoreException.class, nar, "entry name \"bad\\xff\" cannot be represented exactly");
+        assertRefused(NarRestoreException.class, nar, "entry name \"bad\\xff\" is not valid UTF-8");
         byte[] link = NarBytes.nar().strs("(", "type", "symlink", "target").str(new byte[] {(byte) 0xc3})
                 .str(")").bytes();
-        assertRefused(NarRestoreException.class, link, "symlink target \"\\xc3\" cannot be represented exactly");
+        assertRefused(NarRestoreException.class, link, "symlink target \"\\xc3\" is not valid UTF-8");
     }
 
     @Test

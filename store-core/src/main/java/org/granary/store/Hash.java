@@ -2,6 +2,7 @@ package org.granary.store;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -64,6 +65,11 @@ public final class Hash {
             for (int n; (n = in.read(buffer)) >= 0; ) {
                 digest.update(buffer, 0, n);
             }
+        } catch (FileSystemException e) {
+            throw e; // names the file already
+        } catch (IOException e) {
+            // A read error (EISDIR for a directory, EIO) comes without the file's name.
+            throw new IOException(file + ": " + e.getMessage(), e);
         }
         return new Hash(algorithm, digest.digest());
     }
