@@ -9,13 +9,10 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import org.granary.nar.testing.StreamAssertions;
@@ -132,43 +129,6 @@ class GoldenNarTest {
             return MessageDigest.getInstance(name);
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(name + " is required of every Java platform", e);
-        }
-    }
-
-    /** Replays the reader's events into a writer. */
-    private static final class Rewriter implements NarVisitor {
-        private final Deque<NarWriter.Directory> directories = new ArrayDeque<>();
-        private NarWriter.Node next;
-
-        Rewriter(NarWriter.Node root) {
-            next = root;
-        }
-
-        @Override
-        public void regular(boolean executable, long size, InputStream contents) throws IOException {
-            try (OutputStream out = next.regular(executable, size)) {
-                contents.transferTo(out);
-            }
-        }
-
-        @Override
-        public void symlink(byte[] target) throws IOException {
-            next.symlink(target);
-        }
-
-        @Override
-        public void directoryStart() throws IOException {
-            directories.push(next.directory());
-        }
-
-        @Override
-        public void entry(byte[] name) throws IOException {
-            next = directories.element().entry(name);
-        }
-
-        @Override
-        public void directoryEnd() throws IOException {
-            directories.pop().close();
         }
     }
 }
