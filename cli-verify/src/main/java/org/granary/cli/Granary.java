@@ -29,12 +29,11 @@ import picocli.CommandLine.Option;
     versionProvider = Granary.Version.class,
     description = "An engine for the GNU Guix store: NAR archives, hashes and store paths, "
         + "byte-identical with the Guix daemon.",
-    subcommands = {NarCommand.class, HashCommand.class, StorePathCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
-        "  granary hash path /usr/share/doc        NAR hash, as nix-hash --type sha256 --base32",
-        "  granary nar dump ./src > src.nar        serialise a tree",
-        "  granary store-path source ./src         the path guix would give ./src"})
+        "  granary hash path /usr/share/doc    NAR hash (as nix-hash --type sha256 --base32)",
+        "  granary nar dump ./src > src.nar    serialise a tree",
+        "  granary store-path source ./src     the store path Guix would give ./src"})
 public final class Granary {
     /** Exit status of a run whose work failed. */
     static final int EXIT_FAILURE = 1;
@@ -88,7 +87,9 @@ public final class Granary {
         Granary granary = new Granary(in, out);
         PrintWriter outWriter = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
-        CommandLine commandLine = new CommandLine(granary)
+        CommandLine commandLine = new CommandLine(granary);
+        addSubcommands(commandLine, args);
+        commandLine
             .setOut(outWriter)
             .setErr(errWriter)
             .setExecutionExceptionHandler((exception, line, parsed) -> {
@@ -109,6 +110,43 @@ public final class Granary {
         int status = commandLine.execute(args);
         outWriter.flush();
         return status;
+    }
+
+    /** The subcommands, in the order {@code --help} lists them. */
+    private static final String[] SUBCOMMANDS = {"nar", "hash", "store-path"};
+
+    /**
+     * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
+     * and usage errors). picocli reads a command's annotations when it is added, which costs start-up
+     * time in proportion to the number of commands: a run pays only for its own.
+     */
+    private static void addSubcommands(CommandLine commandLine, String[] args) {
+        String wanted = null;
+        for (String arg : args) {
+            if (!arg.startsWith("-")) {
+                wanted = arg;
+                break;
+            }
+        }
+        boolean known = java.util.Arrays.asList(SUBCOMMANDS).contains(wanted);
+        for (String name : SUBCOMMANDS) {
+            if (!known || name.equals(wanted)) {
+                commandLine.addSubcommand(name, subcommand(name));
+            }
+        }
+    }
+
+    private static Object subcommand(String name) {
+        switch (name) {
+            case "nar":
+                return new NarCommand();
+            case "hash":
+                return new HashCommand();
+            case "store-path":
+                return new StorePathCommand();
+            default:
+                throw new IllegalArgumentException(name);
+        }
     }
 
     /** One line for the user: the JDK's file-system exceptions only name the path, so say what happened. */
