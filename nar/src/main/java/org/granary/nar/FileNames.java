@@ -23,6 +23,14 @@ final class FileNames {
     static final Charset JNU = jnuCharset();
 
     /**
+     * Whether a decoding with {@link #JNU} that produced no U+FFFD was exact. True of these charsets:
+     * each decodes valid input one to one and turns every byte it cannot decode into U+FFFD (ISO-8859-1
+     * decodes every byte). Other charsets take the slower check.
+     */
+    private static final boolean REPLACES_BAD_BYTES = JNU.equals(StandardCharsets.UTF_8)
+            || JNU.equals(StandardCharsets.US_ASCII) || JNU.equals(StandardCharsets.ISO_8859_1);
+
+    /**
      * The end of every refusal's message. Under a UTF-8 locale every UTF-8 name is representable, so only
      * bytes that are not UTF-8 are refused; under another locale, a UTF-8 one is the remedy.
      */
@@ -53,6 +61,9 @@ final class FileNames {
     /** The exact bytes of the name of {@code entry}, listed in {@code dir}, or null if the JVM cannot give them. */
     static byte[] entryName(Path dir, Path entry) {
         String s = entry.getFileName().toString();
+        if (REPLACES_BAD_BYTES && s.indexOf('\uFFFD') < 0) {
+            return s.getBytes(JNU); // decoded without a replacement: exact (the common case, kept cheap)
+        }
         try {
             // UnixPath.equals compares bytes: equal only if s encodes back to the name's own bytes.
             if (!dir.resolve(s).equals(entry)) {
@@ -68,7 +79,7 @@ final class FileNames {
     static byte[] targetBytes(Path target) {
         String s = target.toString();
         // Without U+FFFD the decoding was exact; with one, the target may really contain U+FFFD.
-        if (s.indexOf('\uFFFD') >= 0 && !Path.of(s).equals(target)) {
+        if ((!REPLACES_BAD_BYTES || s.indexOf('\uFFFD') >= 0) && !Path.of(s).equals(target)) {
             return null;
         }
         return s.getBytes(JNU);
