@@ -236,6 +236,29 @@ public final class NixOracle {
         return run(command);
     }
 
+    /**
+     * Starts {@code nix-store} with {@code arguments} against the private store and returns its standard
+     * output as bytes (for example the stream of {@code --export}). Closing the stream reads whatever is
+     * left, waits for the process and throws if it failed.
+     */
+    public InputStream openNixStore(String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of("nix-store"));
+        command.addAll(List.of(arguments));
+        return start(command, null);
+    }
+
+    /**
+     * Runs {@code nix-store} with {@code arguments} against the private store, its standard input read
+     * from {@code input} (for example {@code --import} of an export file), and returns its standard output.
+     */
+    public String nixStoreWithInput(Path input, String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of("nix-store"));
+        command.addAll(List.of(arguments));
+        try (InputStream out = start(command, input.toFile())) {
+            return new String(out.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     private static String nixStringWithReferences(String contents, List<String> references) {
         for (String reference : references) {
             if (!STORE_PATH.matcher(reference).matches()) {
@@ -298,6 +321,10 @@ public final class NixOracle {
     }
 
     private ProcessInputStream start(List<String> command) throws IOException {
+        return start(command, null);
+    }
+
+    private ProcessInputStream start(List<String> command, File input) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command);
         Map<String, String> env = builder.environment();
         // Variables that would point Nix at another store, daemon or configuration.
@@ -306,7 +333,7 @@ public final class NixOracle {
         // stderr goes to a file so that a chatty process can never block on a full pipe.
         Path stderr = Files.createTempFile(home, "stderr-", ".txt");
         builder.redirectError(stderr.toFile());
-        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.redirectInput(ProcessBuilder.Redirect.from(input == null ? new File("/dev/null") : input));
         return new ProcessInputStream(builder.start(), command, stderr);
     }
 
