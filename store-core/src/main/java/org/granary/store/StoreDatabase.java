@@ -12,6 +12,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -337,7 +338,8 @@ public final class StoreDatabase implements AutoCloseable {
      *
      * @param batch the paths, in any order
      * @throws MissingReferenceException if a reference is neither valid nor in the batch
-     * @throws StoreException if a path's hash part is valid under another name
+     * @throws StoreException if a path's hash part is valid under another name, or the batch's references
+     *     form a cycle
      * @throws IllegalArgumentException if a path belongs to another store dir or appears twice
      */
     public void register(Collection<PathInfo> batch) {
@@ -355,7 +357,8 @@ public final class StoreDatabase implements AutoCloseable {
      * @param derivationOutputs for derivations of the batch: output id (such as {@code out}) to output path
      * @throws MissingReferenceException naming the path and the reference, if a reference is neither valid
      *     nor in the batch
-     * @throws StoreException if a path's hash part is valid under another name
+     * @throws StoreException if a path's hash part is valid under another name, or the batch's references
+     *     form a cycle (other than a self-reference)
      * @throws IllegalArgumentException if a path belongs to another store dir or appears twice, or a
      *     derivation of {@code derivationOutputs} is not in the batch
      */
@@ -746,6 +749,46 @@ public final class StoreDatabase implements AutoCloseable {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * Refuses a batch whose references (self-references aside) form a cycle, as the daemon's topological
+     * sort does: content-addressed items cannot refer to each other in a circle, so a cycle means bad input.
+     */
+    private static void checkAcyclic(List<Registration> items) {
+        Map<StorePath, PathInfo> byPath = new HashMap<>();
+        for (Registration item : items) {
+            byPath.put(item.info.path(), item.info);
+        }
+        Map<StorePath, Boolean> done = new HashMap<>(); // false while on the current walk, true once left
+        for (Registration item : items) {
+            ArrayDeque<Iterator<StorePath>> stack = new ArrayDeque<>();
+            ArrayDeque<StorePath> walk = new ArrayDeque<>();
+            if (done.putIfAbsent(item.info.path(), false) != null) {
+                continue;
+            }
+            walk.push(item.info.path());
+            stack.push(item.info.references().iterator());
+            while (!stack.isEmpty()) {
+                if (!stack.peek().hasNext()) {
+                    stack.pop();
+                    done.put(walk.pop(), true);
+                    continue;
+                }
+                StorePath next = stack.peek().next();
+                if (next.equals(walk.peek()) || !byPath.containsKey(next)) {
+                    continue;
+                }
+                Boolean state = done.putIfAbsent(next, false);
+                if (state == null) {
+                    walk.push(next);
+                    stack.push(byPath.get(next).references().iterator());
+                } else if (!state) {
+                    throw new StoreException("cannot register the batch: " + walk.peek() + " refers to " + next
+                        + ", which refers back to it (a reference cycle)");
+                }
+            }
+        }
+    }
+
     /** One path of a batch, checked and encoded before the transaction starts. */
     private static final class Registration {
         final PathInfo info;
@@ -790,6 +833,7 @@ public final class StoreDatabase implements AutoCloseable {
                 throw new IllegalArgumentException("outputs given for derivations not in the batch: "
                     + new TreeSet<>(outputs.keySet()));
             }
+            checkAcyclic(items);
             items.sort((a, b) -> Keys.compare(a.key, b.key));
             return items;
         }

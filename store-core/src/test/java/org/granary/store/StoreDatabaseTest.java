@@ -106,6 +106,17 @@ class StoreDatabaseTest {
     }
 
     @Test
+    void aBatchWhoseReferencesFormACycleIsRefused() {
+        StorePath app = path("app");
+        StoreException e = assertThrows(StoreException.class,
+            () -> db.register(List.of(info(app, hello), info(hello, bash), info(bash, app, bash))));
+        assertTrue(e.getMessage().contains("reference cycle"), e.getMessage());
+        assertEquals(0, db.validPathCount());
+        db.register(List.of(info(app, hello, bash), info(hello, bash, hello), info(bash)));
+        assertEquals(3, db.validPathCount(), "a diamond with self-references is no cycle");
+    }
+
+    @Test
     void reRegisteringAValidPathReplacesItsInfoAndKeepsReferrersConsistent() {
         db.register(List.of(info(libc), info(bash, libc)));
         PathInfo newer = PathInfo.of(bash, info(hello).narHash(), 99, List.of(hello), 1_800_000_000L);
