@@ -11,13 +11,14 @@ import java.util.Objects;
  * not starting with {@code .}. Guix itself checks no length; the limit is what fits in a file name of
  * 255 bytes after the hash part and {@code -}. (Nix allows a leading dot and at most 211 characters.)
  *
- * <p>Immutable and validated on construction; safe to share between threads.
+ * <p>Ordered as Guix sorts paths: by store dir, then hash part, then name (for paths of one store dir,
+ * the order of their text). Immutable and validated on construction; safe to share between threads.
  *
  * @param storeDir the logical store dir, absolute and canonical (see {@link StoreDir})
  * @param hashPart the 32 nix-base32 characters
  * @param name the item's name
  */
-public record StorePath(String storeDir, String hashPart, String name) {
+public record StorePath(String storeDir, String hashPart, String name) implements Comparable<StorePath> {
     /** Characters in a hash part: 20 bytes in nix-base32. */
     public static final int HASH_PART_LENGTH = 32;
     /** The longest name: 255 (NAME_MAX) less the hash part and its {@code -}. */
@@ -114,6 +115,21 @@ public record StorePath(String storeDir, String hashPart, String name) {
     @Override
     public String toString() {
         return storeDir + "/" + baseName();
+    }
+
+    /**
+     * Compares by store dir, then hash part, then name; consistent with {@link #equals(Object)}.
+     *
+     * @param other another store path
+     * @return negative, zero or positive as this path sorts before, with or after {@code other}
+     */
+    @Override
+    public int compareTo(StorePath other) {
+        int c = storeDir.compareTo(other.storeDir);
+        if (c == 0) {
+            c = hashPart.compareTo(other.hashPart);
+        }
+        return c != 0 ? c : name.compareTo(other.name);
     }
 
     /** Says what is wrong with a hash part, or returns null if it is valid. */
