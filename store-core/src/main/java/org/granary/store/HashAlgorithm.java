@@ -47,17 +47,32 @@ public enum HashAlgorithm {
     }
 
     /**
-     * Creates a digest of this algorithm from the JDK's provider. The result is not thread-safe; the call is.
+     * Creates a digest of this algorithm: OpenSSL's where Granary's native library loads (faster, see
+     * {@code OpenSslDigest}), else the JDK's; both give the same bytes. The result is not thread-safe; the
+     * call is.
      *
      * @return a new, reset digest
      */
     public MessageDigest newDigest() {
+        if (OpenSslDigest.available()) {
+            return new OpenSslDigest(this);
+        }
+        return newJdkDigest();
+    }
+
+    /** The JDK's digest of this algorithm. */
+    MessageDigest newJdkDigest() {
         try {
             return MessageDigest.getInstance(jdkName);
         } catch (NoSuchAlgorithmException e) {
             // Every Java platform must provide all four (MessageDigest's specification).
             throw new IllegalStateException(jdkName + " is missing from this JVM", e);
         }
+    }
+
+    /** The JDK's name of the algorithm, as {@link MessageDigest#getAlgorithm()} gives it. */
+    String jdkName() {
+        return jdkName;
     }
 
     /**
