@@ -334,12 +334,15 @@ public final class TempRoots implements AutoCloseable {
             GcLock gcLock = GcLock.at(stateDir);
             while (true) {
                 FileChannel channel;
-                try (GcLock.Held shared = gcLock.lockShared()) {
+                GcLock.Held shared = gcLock.lockShared();
+                try {
                     // A file with our pid was left by a dead process with the same pid.
                     Files.deleteIfExists(path);
                     channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
                             StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(
                                     PosixFilePermissions.fromString("rw-------")));
+                } finally {
+                    shared.close();
                 }
                 try {
                     PollingLocks.lock(channel, 0, 1, true, path.toString());

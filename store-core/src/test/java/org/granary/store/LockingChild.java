@@ -17,7 +17,8 @@ public final class LockingChild {
     private LockingChild() {}
 
     /**
-     * {@code path-lock ROOT LOGICAL STOREPATH keep|delete}, or {@code temp-root STATEDIR STOREPATH}.
+     * {@code path-lock ROOT LOGICAL STOREPATH keep|delete}, or {@code temp-root STATEDIR STOREPATH} (which
+     * then adds each path it reads, until an empty line).
      *
      * @param args the mode and its arguments
      * @throws IOException if the lock cannot be taken
@@ -42,7 +43,11 @@ public final class LockingChild {
                 try (TempRoots roots = TempRoots.open(Path.of(args[1]))) {
                     roots.add(StorePath.parse(args[2], "/gnu/store"));
                     say("added");
-                    stdin.readLine();
+                    String line;
+                    while ((line = stdin.readLine()) != null && !line.isEmpty()) {
+                        roots.add(StorePath.parse(line, "/gnu/store"));
+                        say("added");
+                    }
                 }
                 say("removed");
                 break;
@@ -92,7 +97,12 @@ public final class LockingChild {
 
         /** Sends the line that makes the child release what it holds. */
         void proceed() throws IOException {
-            process.getOutputStream().write('\n');
+            send("");
+        }
+
+        /** Sends a line to the child. */
+        void send(String line) throws IOException {
+            process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
             process.getOutputStream().flush();
         }
 

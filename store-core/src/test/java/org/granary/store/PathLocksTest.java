@@ -74,6 +74,7 @@ class PathLocksTest {
     @Test
     void relockingAPathThisThreadHoldsIsRefused() throws Exception {
         try (PathLocks.Held held = locks.lock(List.of(a))) {
+            assertEquals(List.of(a), held.paths());
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> locks.lock(List.of(b, a)));
             assertEquals("deadlock: trying to re-acquire self-held lock `" + locks.lockFile(a) + "'", e.getMessage());
             assertTrue(locks.tryLock(List.of(b)).isPresent(), "b was released when a failed");

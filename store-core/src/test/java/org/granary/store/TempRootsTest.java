@@ -73,12 +73,14 @@ class TempRootsTest {
     @Test
     void creatingTheFileWaitsForTheCollector() throws Exception {
         ExecutorService other = Executors.newSingleThreadExecutor();
-        try (GcLock.Held collector = GcLock.at(stateDir).lockExclusive()) {
+        GcLock.Held collector = GcLock.at(stateDir).lockExclusive();
+        try {
             Future<TempRoots> opening = other.submit(() -> TempRoots.open(stateDir));
             assertThrows(TimeoutException.class, () -> opening.get(200, TimeUnit.MILLISECONDS));
             collector.close();
             opening.get(5, TimeUnit.SECONDS).close();
         } finally {
+            collector.close();
             other.shutdownNow();
         }
     }
@@ -126,17 +128,28 @@ class TempRootsTest {
     }
 
     @Test
-    void whileTheCollectorReadsAChildCannotAddAndAfterwardsItCan() throws Exception {
+    void whileTheCollectorReadsAnotherProcessWaitsToAddARoot() throws Exception {
+        ExecutorService reader = Executors.newSingleThreadExecutor();
         try (LockingChild.Child child = LockingChild.start("added", "temp-root", stateDir.toString(), A)) {
             TempRoots.LiveRoots live = TempRoots.readLive(stateDir);
-            child.proceed(); // the child now closes: unlinking needs no lock, closing releases its read lock
+            assertEquals(Set.of(A), live.roots());
+            child.send(B);
+            Future<String> answer = reader.submit(child::readLine);
+            assertThrows(TimeoutException.class, () -> answer.get(300, TimeUnit.MILLISECONDS));
+            live.close();
+            assertEquals("added", answer.get(5, TimeUnit.SECONDS));
+            try (TempRoots.LiveRoots after = TempRoots.readLive(stateDir)) {
+                assertEquals(Set.of(A, B), after.roots());
+            }
+            child.proceed();
             assertEquals("removed", child.readLine());
             assertEquals(0, child.waitFor());
-            live.close();
             try (TempRoots.LiveRoots after = TempRoots.readLive(stateDir)) {
                 assertEquals(Set.of(), after.roots());
-                assertEquals(List.of(), after.removedStaleFiles());
+                assertEquals(List.of(), after.removedStaleFiles(), "a process that exits removes its own file");
             }
+        } finally {
+            reader.shutdownNow();
         }
     }
 
