@@ -175,16 +175,27 @@ class CanonicaliserTest {
     }
 
     @Test
-    void aDeepTreeIsWalkedWithoutRecursion() throws IOException {
+    void aDeepTreeIsWalkedWithoutRecursionOnASmallStack() throws Exception {
         Path item = Files.createDirectory(dir.resolve("item"));
         Path deepest = item;
-        for (int i = 0; i < 1500; i++) {
+        for (int i = 0; i < 600; i++) {
             deepest = deepest.resolve("d");
         }
         Files.createDirectories(deepest);
         Path file = write(deepest.resolve("f"), 0755);
-
-        canonicaliser.canonicalise(item);
+        Throwable[] failure = new Throwable[1];
+        Thread walker = new Thread(null, () -> {
+            try {
+                canonicaliser.canonicalise(item);
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "small-stack", 192 * 1024);
+        walker.start();
+        walker.join();
+        if (failure[0] != null) {
+            throw new AssertionError(failure[0]);
+        }
 
         assertEquals(0555, mode(file));
         assertEquals(0555, mode(deepest));
