@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import org.agrona.DirectBuffer;
 
 /**
  * The value of the {@code info} sub-database: a {@link PathInfo} without its path's hash part (the key)
@@ -35,6 +36,8 @@ final class InfoRecord {
     private static final int FLAG_DERIVER = 1;
     private static final int FLAG_CONTENT_ADDRESS = 2;
     private static final int MAX_U16 = 0xffff;
+    /** Where the name starts: after the version, the flags and the name's length. */
+    private static final int NAME_OFFSET = 3;
 
     private InfoRecord() {
     }
@@ -114,6 +117,49 @@ final class InfoRecord {
         Reader in = new Reader(key, record);
         in.header();
         return in.name("name");
+    }
+
+    /**
+     * Reads only the name of a record LMDB shows in place, copying only the name's bytes. A record whose
+     * header does not check out is copied whole and read by {@link #name(byte[], byte[])}, which throws
+     * the usual error.
+     */
+    static String name(byte[] key, DirectBuffer record) {
+        int length = nameLength(record);
+        if (length < 0) {
+            return name(key, Scratch.bytes(record));
+        }
+        byte[] name = new byte[length];
+        record.getBytes(NAME_OFFSET, name);
+        return new String(name, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Says whether a record LMDB shows in place has the name {@code name}, without decoding it. */
+    static boolean hasName(byte[] key, DirectBuffer record, String name) {
+        int length = nameLength(record);
+        if (length < 0) {
+            return name(key, Scratch.bytes(record)).equals(name);
+        }
+        if (length != name.length()) {
+            return false;
+        }
+        for (int i = 0; i < length; i++) {
+            if ((record.getByte(NAME_OFFSET + i) & 0xff) != name.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The name's length if the header and the name are sound, else -1. */
+    private static int nameLength(DirectBuffer record) {
+        int capacity = record.capacity();
+        if (capacity < NAME_OFFSET || record.getByte(0) != VERSION
+                || (record.getByte(1) & ~(FLAG_DERIVER | FLAG_CONTENT_ADDRESS)) != 0) {
+            return -1;
+        }
+        int length = record.getByte(NAME_OFFSET - 1) & 0xff;
+        return length == 0 || capacity - NAME_OFFSET < length ? -1 : length;
     }
 
     private static void writeName(ByteArrayOutputStream out, String name) {

@@ -27,9 +27,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.lmdbjava.ByteArrayProxy;
+import org.agrona.DirectBuffer;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
+import org.lmdbjava.DirectBufferProxy;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
@@ -76,24 +77,24 @@ public final class StoreDatabase implements AutoCloseable {
 
     private final Path directory;
     private final String storeDir;
-    private final Env<byte[]> env;
-    private final Dbi<byte[]> info;
-    private final Dbi<byte[]> refs;
-    private final Dbi<byte[]> referrers;
-    private final Dbi<byte[]> drvOutputs;
-    private final Dbi<byte[]> outputDrvs;
+    private final Env<DirectBuffer> env;
+    private final Dbi<DirectBuffer> info;
+    private final Dbi<DirectBuffer> refs;
+    private final Dbi<DirectBuffer> referrers;
+    private final Dbi<DirectBuffer> drvOutputs;
+    private final Dbi<DirectBuffer> outputDrvs;
     /** Shared by every transaction, exclusive for a resize: LMDB resizes only with no transaction open. */
     private final ReentrantReadWriteLock mapLock = new ReentrantReadWriteLock();
     /** One writer per JVM at a time, so that a writer waiting on LMDB's lock never holds up a resize. */
     private final ReentrantLock writer = new ReentrantLock();
     private boolean closed;
 
-    private StoreDatabase(Path directory, String storeDir, Env<byte[]> env) {
+    private StoreDatabase(Path directory, String storeDir, Env<DirectBuffer> env) {
         this.directory = directory;
         this.storeDir = storeDir;
         this.env = env;
-        List<Dbi<byte[]>> dbis = write(txn -> {
-            List<Dbi<byte[]>> opened = new ArrayList<>();
+        List<Dbi<DirectBuffer>> dbis = write(txn -> {
+            List<Dbi<DirectBuffer>> opened = new ArrayList<>();
             opened.add(openDbi(txn, "info"));
             opened.add(openDbi(txn, "refs", DbiFlags.MDB_DUPSORT, DbiFlags.MDB_DUPFIXED));
             opened.add(openDbi(txn, "referrers", DbiFlags.MDB_DUPSORT, DbiFlags.MDB_DUPFIXED));
@@ -156,9 +157,9 @@ public final class StoreDatabase implements AutoCloseable {
         if (!OPEN.add(canonical)) {
             throw new IllegalStateException("database " + canonical + " is already open in this process");
         }
-        Env<byte[]> env = null;
+        Env<DirectBuffer> env = null;
         try {
-            env = Env.create(ByteArrayProxy.PROXY_BA)
+            env = Env.create(DirectBufferProxy.PROXY_DB)
                 .setMapSize(initialMapSize)
                 .setMaxDbs(8)
                 // Reader slots belong to transactions, not threads: any thread may run a read.
@@ -206,10 +207,11 @@ public final class StoreDatabase implements AutoCloseable {
     public Optional<PathInfo> pathInfo(StorePath path) {
         byte[] key = key(path);
         return read(txn -> {
-            byte[] record = info.get(txn, key);
-            if (record == null || !InfoRecord.name(key, record).equals(path.name())) {
+            DirectBuffer found = info.get(txn, lmdbKey(key));
+            if (found == null || !InfoRecord.hasName(key, found, path.name())) {
                 return Optional.empty();
             }
+            byte[] record = Scratch.bytes(found);
             return Optional.of(InfoRecord.decode(storeDir, key, record, paths(txn, refs, key)));
         });
     }
@@ -255,34 +257,42 @@ public final class StoreDatabase implements AutoCloseable {
         for (StorePath root : roots) {
             rootKeys.add(key(root));
         }
-        Dbi<byte[]> edges = referrersDirection ? referrers : refs;
+        Dbi<DirectBuffer> edges = referrersDirection ? referrers : refs;
         return read(txn -> {
-            Set<String> seen = new HashSet<>();
-            ArrayDeque<byte[]> queue = new ArrayDeque<>();
-            TreeSet<StorePath> result = new TreeSet<>();
-            int i = 0;
+            // The keys reached, in order of arrival: the walk's queue as well as its set of seen keys.
+            KeySet seen = new KeySet();
+            List<StorePath> result = new ArrayList<>();
+            int r = 0;
             for (StorePath root : roots) {
-                byte[] key = rootKeys.get(i++);
+                byte[] key = rootKeys.get(r++);
                 if (!isValid(txn, key, root.name())) {
                     throw new PathNotValidException(root);
                 }
-                if (seen.add(id(key))) {
-                    queue.add(key);
+                if (seen.add(key)) {
                     result.add(root);
                 }
             }
-            try (Cursor<byte[]> cursor = edges.openCursor(txn)) {
-                while (!queue.isEmpty()) {
-                    byte[] from = queue.poll();
-                    forEachValue(cursor, from, next -> {
-                        if (seen.add(id(next))) {
-                            queue.add(next);
-                            result.add(validPath(txn, next, from));
+            try (Cursor<DirectBuffer> cursor = edges.openCursor(txn)) {
+                for (int i = 0; i < seen.size(); i++) {
+                    DirectBuffer from = Scratch.get().key(seen.array(), KeySet.offset(i), Keys.SIZE);
+                    if (!cursor.get(from, GetOp.MDB_SET)) {
+                        continue;
+                    }
+                    byte[] fromKey = seen.key(i);
+                    // The values of a page are read in place, in the map: only new keys are copied.
+                    for (boolean more = cursor.seek(SeekOp.MDB_GET_MULTIPLE); more;
+                            more = cursor.seek(SeekOp.MDB_NEXT_MULTIPLE)) {
+                        DirectBuffer page = cursor.val();
+                        checkRun(fromKey, page.capacity());
+                        for (int offset = 0; offset < page.capacity(); offset += Keys.SIZE) {
+                            if (seen.add(page, offset)) {
+                                result.add(validPath(txn, seen.key(seen.size() - 1), fromKey));
+                            }
                         }
-                    });
+                    }
                 }
             }
-            return Collections.unmodifiableSortedSet(result);
+            return Collections.unmodifiableSortedSet(new TreeSet<>(result));
         });
     }
 
@@ -300,7 +310,7 @@ public final class StoreDatabase implements AutoCloseable {
         }
         byte[] key = NixBase32.decode(hashPart);
         return read(txn -> {
-            byte[] record = info.get(txn, key);
+            DirectBuffer record = info.get(txn, lmdbKey(key));
             return record == null ? Optional.empty()
                 : Optional.of(new StorePath(storeDir, hashPart, InfoRecord.name(key, record)));
         });
@@ -314,9 +324,9 @@ public final class StoreDatabase implements AutoCloseable {
     public SortedSet<StorePath> validPaths() {
         return read(txn -> {
             TreeSet<StorePath> result = new TreeSet<>();
-            try (Cursor<byte[]> cursor = info.openCursor(txn)) {
+            try (Cursor<DirectBuffer> cursor = info.openCursor(txn)) {
                 for (boolean more = cursor.first(); more; more = cursor.next()) {
-                    byte[] key = cursor.key();
+                    byte[] key = Scratch.bytes(cursor.key());
                     result.add(new StorePath(storeDir, Keys.hashPart(key), InfoRecord.name(key, cursor.val())));
                 }
             }
@@ -421,9 +431,9 @@ public final class StoreDatabase implements AutoCloseable {
         byte[] key = key(output);
         return read(txn -> {
             TreeSet<StorePath> derivers = new TreeSet<>();
-            try (Cursor<byte[]> cursor = outputDrvs.openCursor(txn)) {
+            try (Cursor<DirectBuffer> cursor = outputDrvs.openCursor(txn)) {
                 forEachValue(cursor, key, drvKey -> {
-                    byte[] record = info.get(txn, drvKey);
+                    DirectBuffer record = info.get(txn, lmdbKey(drvKey));
                     if (record == null) {
                         return;
                     }
@@ -469,14 +479,14 @@ public final class StoreDatabase implements AutoCloseable {
 
     // ---- registration and invalidation, inside a write transaction ----
 
-    private void registerIn(Txn<byte[]> txn, List<Registration> items) {
+    private void registerIn(Txn<DirectBuffer> txn, List<Registration> items) {
         Map<String, StorePath> batch = new HashMap<>();
         for (Registration item : items) {
             batch.put(id(item.key), item.info.path());
         }
         List<Registration> updated = new ArrayList<>();
         for (Registration item : items) {
-            byte[] old = info.get(txn, item.key);
+            DirectBuffer old = info.get(txn, lmdbKey(item.key));
             if (old != null) {
                 String oldName = InfoRecord.name(item.key, old);
                 if (!oldName.equals(item.info.path().name())) {
@@ -496,17 +506,17 @@ public final class StoreDatabase implements AutoCloseable {
             }
         }
         for (Registration item : updated) {
-            try (Cursor<byte[]> cursor = refs.openCursor(txn)) {
-                forEachValue(cursor, item.key, oldRef -> referrers.delete(txn, oldRef, item.key));
+            try (Cursor<DirectBuffer> cursor = refs.openCursor(txn)) {
+                forEachValue(cursor, item.key, oldRef -> referrers.delete(txn, lmdbKey(oldRef), lmdbVal(item.key)));
             }
-            refs.delete(txn, item.key);
+            refs.delete(txn, lmdbKey(item.key));
         }
         // Keys in order, so that consecutive puts land on the same or neighbouring pages.
         List<byte[][]> reverse = new ArrayList<>();
         for (Registration item : items) {
-            info.put(txn, item.key, item.record);
+            info.put(txn, lmdbKey(item.key), lmdbVal(item.record));
             for (byte[] refKey : item.refKeys) {
-                refs.put(txn, item.key, refKey);
+                refs.put(txn, lmdbKey(item.key), lmdbVal(refKey));
                 reverse.add(new byte[][] {refKey, item.key});
             }
         }
@@ -515,21 +525,22 @@ public final class StoreDatabase implements AutoCloseable {
             return c != 0 ? c : Keys.compare(a[1], b[1]);
         });
         for (byte[][] pair : reverse) {
-            referrers.put(txn, pair[0], pair[1]);
+            referrers.put(txn, lmdbKey(pair[0]), lmdbVal(pair[1]));
         }
         for (Registration item : items) {
             if (item.outputs != null) {
                 deleteOutputs(txn, item.key);
                 for (Map.Entry<String, StorePath> output : item.outputs.entrySet()) {
                     byte[] outKey = Keys.of(output.getValue());
-                    drvOutputs.put(txn, item.key, OutputRecord.encode(output.getKey(), outKey, output.getValue()));
-                    outputDrvs.put(txn, outKey, item.key);
+                    drvOutputs.put(txn, lmdbKey(item.key),
+                        lmdbVal(OutputRecord.encode(output.getKey(), outKey, output.getValue())));
+                    outputDrvs.put(txn, lmdbKey(outKey), lmdbVal(item.key));
                 }
             }
         }
     }
 
-    private int invalidateIn(Txn<byte[]> txn, Map<String, StorePath> requested) {
+    private int invalidateIn(Txn<DirectBuffer> txn, Map<String, StorePath> requested) {
         Map<String, byte[]> valid = new TreeMap<>();
         for (Map.Entry<String, StorePath> entry : requested.entrySet()) {
             byte[] key = unid(entry.getKey());
@@ -537,7 +548,7 @@ public final class StoreDatabase implements AutoCloseable {
                 valid.put(entry.getKey(), key);
             }
         }
-        try (Cursor<byte[]> cursor = referrers.openCursor(txn)) {
+        try (Cursor<DirectBuffer> cursor = referrers.openCursor(txn)) {
             for (byte[] key : valid.values()) {
                 forEachValue(cursor, key, referrer -> {
                     if (!valid.containsKey(id(referrer))) {
@@ -547,41 +558,41 @@ public final class StoreDatabase implements AutoCloseable {
             }
         }
         for (byte[] key : valid.values()) {
-            try (Cursor<byte[]> cursor = refs.openCursor(txn)) {
-                forEachValue(cursor, key, reference -> referrers.delete(txn, reference, key));
+            try (Cursor<DirectBuffer> cursor = refs.openCursor(txn)) {
+                forEachValue(cursor, key, reference -> referrers.delete(txn, lmdbKey(reference), lmdbVal(key)));
             }
-            refs.delete(txn, key);
-            info.delete(txn, key);
+            refs.delete(txn, lmdbKey(key));
+            info.delete(txn, lmdbKey(key));
             deleteOutputs(txn, key);
         }
         return valid.size();
     }
 
-    private void deleteOutputs(Txn<byte[]> txn, byte[] drvKey) {
+    private void deleteOutputs(Txn<DirectBuffer> txn, byte[] drvKey) {
         List<byte[]> outKeys = new ArrayList<>();
-        try (Cursor<byte[]> cursor = drvOutputs.openCursor(txn)) {
-            if (cursor.get(drvKey, GetOp.MDB_SET)) {
+        try (Cursor<DirectBuffer> cursor = drvOutputs.openCursor(txn)) {
+            if (cursor.get(lmdbKey(drvKey), GetOp.MDB_SET)) {
                 do {
-                    outKeys.add(OutputRecord.outputKey(drvKey, cursor.val()));
+                    outKeys.add(OutputRecord.outputKey(drvKey, Scratch.bytes(cursor.val())));
                 } while (cursor.seek(SeekOp.MDB_NEXT_DUP));
             }
         }
         for (byte[] outKey : outKeys) {
-            outputDrvs.delete(txn, outKey, drvKey);
+            outputDrvs.delete(txn, lmdbKey(outKey), lmdbVal(drvKey));
         }
-        drvOutputs.delete(txn, drvKey);
+        drvOutputs.delete(txn, lmdbKey(drvKey));
     }
 
     // ---- reading ----
 
-    private boolean isValid(Txn<byte[]> txn, byte[] key, String name) {
-        byte[] record = info.get(txn, key);
-        return record != null && InfoRecord.name(key, record).equals(name);
+    private boolean isValid(Txn<DirectBuffer> txn, byte[] key, String name) {
+        DirectBuffer record = info.get(txn, lmdbKey(key));
+        return record != null && InfoRecord.hasName(key, record, name);
     }
 
     /** The valid path of a key reached from {@code from}; a dangling edge means a corrupt database. */
-    private StorePath validPath(Txn<byte[]> txn, byte[] key, byte[] from) {
-        byte[] record = info.get(txn, key);
+    private StorePath validPath(Txn<DirectBuffer> txn, byte[] key, byte[] from) {
+        DirectBuffer record = info.get(txn, lmdbKey(key));
         if (record == null) {
             throw new CorruptRecordException("the database links hash part " + Keys.hashPart(from)
                 + " to hash part " + Keys.hashPart(key) + ", which is not valid (closure invariant broken)");
@@ -589,7 +600,7 @@ public final class StoreDatabase implements AutoCloseable {
         return new StorePath(storeDir, Keys.hashPart(key), InfoRecord.name(key, record));
     }
 
-    private SortedSet<StorePath> neighbours(StorePath path, Dbi<byte[]> edges) {
+    private SortedSet<StorePath> neighbours(StorePath path, Dbi<DirectBuffer> edges) {
         byte[] key = key(path);
         return read(txn -> {
             if (!isValid(txn, key, path.name())) {
@@ -599,29 +610,34 @@ public final class StoreDatabase implements AutoCloseable {
         });
     }
 
-    private SortedSet<StorePath> paths(Txn<byte[]> txn, Dbi<byte[]> edges, byte[] key) {
+    private SortedSet<StorePath> paths(Txn<DirectBuffer> txn, Dbi<DirectBuffer> edges, byte[] key) {
         TreeSet<StorePath> result = new TreeSet<>();
-        try (Cursor<byte[]> cursor = edges.openCursor(txn)) {
+        try (Cursor<DirectBuffer> cursor = edges.openCursor(txn)) {
             forEachValue(cursor, key, next -> result.add(validPath(txn, next, key)));
         }
         return result;
     }
 
     /** Visits the 20-byte values under {@code key}, fetched a page at a time (MDB_GET_MULTIPLE). */
-    private static void forEachValue(Cursor<byte[]> cursor, byte[] key, Consumer<byte[]> action) {
-        if (!cursor.get(key, GetOp.MDB_SET)) {
+    private static void forEachValue(Cursor<DirectBuffer> cursor, byte[] key, Consumer<byte[]> action) {
+        if (!cursor.get(lmdbKey(key), GetOp.MDB_SET)) {
             return;
         }
         for (boolean more = cursor.seek(SeekOp.MDB_GET_MULTIPLE); more;
                 more = cursor.seek(SeekOp.MDB_NEXT_MULTIPLE)) {
-            byte[] page = cursor.val();
-            if (page.length % Keys.SIZE != 0) {
-                throw new CorruptRecordException("edges of hash part " + Keys.hashPart(key) + " come in a run of "
-                    + page.length + " bytes, not a multiple of " + Keys.SIZE);
-            }
+            byte[] page = Scratch.bytes(cursor.val());
+            checkRun(key, page.length);
             for (int offset = 0; offset < page.length; offset += Keys.SIZE) {
                 action.accept(Arrays.copyOfRange(page, offset, offset + Keys.SIZE));
             }
+        }
+    }
+
+    /** Duplicates of {@code refs} and {@code referrers} are 20 bytes each, so a run is a multiple of 20. */
+    private static void checkRun(byte[] key, int length) {
+        if (length % Keys.SIZE != 0) {
+            throw new CorruptRecordException("edges of hash part " + Keys.hashPart(key) + " come in a run of "
+                + length + " bytes, not a multiple of " + Keys.SIZE);
         }
     }
 
@@ -629,11 +645,11 @@ public final class StoreDatabase implements AutoCloseable {
         void accept(String id, StorePath output);
     }
 
-    private void forEachOutput(Txn<byte[]> txn, byte[] drvKey, OutputAction action) {
-        try (Cursor<byte[]> cursor = drvOutputs.openCursor(txn)) {
-            if (cursor.get(drvKey, GetOp.MDB_SET)) {
+    private void forEachOutput(Txn<DirectBuffer> txn, byte[] drvKey, OutputAction action) {
+        try (Cursor<DirectBuffer> cursor = drvOutputs.openCursor(txn)) {
+            if (cursor.get(lmdbKey(drvKey), GetOp.MDB_SET)) {
                 do {
-                    OutputRecord.decode(storeDir, drvKey, cursor.val(), action::accept);
+                    OutputRecord.decode(storeDir, drvKey, Scratch.bytes(cursor.val()), action::accept);
                 } while (cursor.seek(SeekOp.MDB_NEXT_DUP));
             }
         }
@@ -641,12 +657,12 @@ public final class StoreDatabase implements AutoCloseable {
 
     // ---- transactions and the map ----
 
-    private <R> R read(Function<Txn<byte[]>, R> work) {
+    private <R> R read(Function<Txn<DirectBuffer>, R> work) {
         while (true) {
             mapLock.readLock().lock();
             try {
                 checkOpen();
-                try (Txn<byte[]> txn = env.txnRead()) {
+                try (Txn<DirectBuffer> txn = env.txnRead()) {
                     return work.apply(txn);
                 }
             } catch (Dbi.MapResizedException e) {
@@ -658,7 +674,7 @@ public final class StoreDatabase implements AutoCloseable {
         }
     }
 
-    private <R> R write(Function<Txn<byte[]>, R> work) {
+    private <R> R write(Function<Txn<DirectBuffer>, R> work) {
         writer.lock();
         try {
             while (true) {
@@ -666,7 +682,7 @@ public final class StoreDatabase implements AutoCloseable {
                 mapLock.readLock().lock();
                 try {
                     checkOpen();
-                    try (Txn<byte[]> txn = env.txnWrite()) {
+                    try (Txn<DirectBuffer> txn = env.txnWrite()) {
                         R result = work.apply(txn);
                         txn.commit();
                         return result;
@@ -702,18 +718,18 @@ public final class StoreDatabase implements AutoCloseable {
         }
     }
 
-    private Dbi<byte[]> openDbi(Txn<byte[]> txn, String name, DbiFlags... flags) {
+    private Dbi<DirectBuffer> openDbi(Txn<DirectBuffer> txn, String name, DbiFlags... flags) {
         DbiFlags[] all = Arrays.copyOf(flags, flags.length + 1);
         all[flags.length] = DbiFlags.MDB_CREATE;
         return env.openDbi(txn, ascii(name), null, false, all);
     }
 
-    private void checkMeta(Txn<byte[]> txn, Dbi<byte[]> meta, Dbi<byte[]> infoDbi) {
-        byte[] schema = meta.get(txn, META_SCHEMA);
-        byte[] dir = meta.get(txn, META_STORE_DIR);
+    private void checkMeta(Txn<DirectBuffer> txn, Dbi<DirectBuffer> meta, Dbi<DirectBuffer> infoDbi) {
+        byte[] schema = copy(meta.get(txn, lmdbKey(META_SCHEMA)));
+        byte[] dir = copy(meta.get(txn, lmdbKey(META_STORE_DIR)));
         if (schema == null && dir == null && infoDbi.stat(txn).entries == 0) {
-            meta.put(txn, META_SCHEMA, ascii(Integer.toString(SCHEMA_VERSION)));
-            meta.put(txn, META_STORE_DIR, storeDir.getBytes(StandardCharsets.UTF_8));
+            meta.put(txn, lmdbKey(META_SCHEMA), lmdbVal(ascii(Integer.toString(SCHEMA_VERSION))));
+            meta.put(txn, lmdbKey(META_STORE_DIR), lmdbVal(storeDir.getBytes(StandardCharsets.UTF_8)));
             return;
         }
         String found = schema == null ? "none" : new String(schema, StandardCharsets.ISO_8859_1);
@@ -734,6 +750,20 @@ public final class StoreDatabase implements AutoCloseable {
             throw new IllegalArgumentException("path " + path + " is not in store dir " + storeDir + " of " + this);
         }
         return Keys.of(path);
+    }
+
+    /** An off-heap copy of a key for one LMDB call ({@link Scratch}). */
+    private static DirectBuffer lmdbKey(byte[] key) {
+        return Scratch.get().key(key);
+    }
+
+    /** An off-heap copy of a value for one LMDB call ({@link Scratch}). */
+    private static DirectBuffer lmdbVal(byte[] value) {
+        return Scratch.get().val(value);
+    }
+
+    private static byte[] copy(DirectBuffer buffer) {
+        return buffer == null ? null : Scratch.bytes(buffer);
     }
 
     /** A key as a hashable string: one char per byte. */
