@@ -201,6 +201,31 @@ class LocalStoreTest {
     }
 
     @Test
+    void aTruncatedNarLeavesNothing() throws IOException {
+        Path source = sampleTree(tmp.resolve("src"));
+        byte[] nar = narOf(source);
+        Hash narHash = Hash.ofNar(source, HashAlgorithm.SHA256);
+        StorePath path = paths.source("src", narHash, List.of(), false);
+        byte[] truncated = java.util.Arrays.copyOf(nar, nar.length / 2);
+        assertThrows(org.granary.nar.NarFormatException.class,
+            () -> store.addFromNar(new ByteArrayInputStream(truncated), PathInfo.of(path, narHash, nar.length, List.of(), 0)));
+        assertFalse(store.isValidPath(path));
+        assertEquals(List.of(), storeEntries().stream().filter(n -> !n.endsWith(".lock")).toList());
+    }
+
+    @Test
+    void aSourceThatNoNarCanHoldIsRefusedByTheDumpAndLeavesNothing() throws Exception {
+        Path source = sampleTree(tmp.resolve("src"));
+        Process mkfifo = new ProcessBuilder("mkfifo", source.resolve("sub/fifo").toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor());
+        IOException e = assertThrows(IOException.class,
+            () -> store.addToStore("src", source, true, HashAlgorithm.SHA256, List.of()));
+        assertTrue(e instanceof org.granary.nar.NarDumpException, e.toString());
+        assertTrue(e.getMessage().contains("fifo"), e.getMessage());
+        assertEquals(List.of(), storeEntries());
+    }
+
+    @Test
     void exportThenImportIntoAnotherStoreKeepsPathsHashesAndReferences() throws IOException {
         StorePath text = store.addTextToStore("dep", "dependency", List.of());
         StorePath source = store.addToStore("src", sampleTree(tmp.resolve("src")), true, HashAlgorithm.SHA256, List.of(text));
