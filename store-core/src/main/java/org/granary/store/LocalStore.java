@@ -99,7 +99,8 @@ public final class LocalStore implements AutoCloseable {
     /**
      * Opens the store described by {@code config}, creating what is missing of its layout: the store dir,
      * the state dir with {@code db/}, {@code temproots/}, {@code gcroots/auto} and {@code db/reserved}
-     * ({@link ReservedSpace#ensure()}), and the database in {@code db/lmdb}. Opens this process's
+     * ({@link ReservedSpace#ensure()}), and the database in {@code db/lmdb}. Deletes the temporary
+     * entries that additions by processes no longer running left in the store dir. Opens this process's
      * temporary-roots file, kept until {@link #close()}.
      *
      * @param config where the store is
@@ -116,6 +117,7 @@ public final class LocalStore implements AutoCloseable {
         Files.createDirectories(state.resolve("temproots"));
         Files.createDirectories(state.resolve("gcroots").resolve("auto"));
         new ReservedSpace(state, config.reservedSpace()).ensure();
+        removeStaleTemporaries(config.physicalStoreDir());
         Canonicaliser canonicaliser = Canonicaliser.forThisProcess();
         PathLocks locks = new PathLocks(config.storeDir());
         StoreDatabase database = StoreDatabase.open(config.databaseDir(), config.storeDir().logical());
@@ -125,6 +127,51 @@ public final class LocalStore implements AutoCloseable {
             database.close();
             throw e;
         }
+    }
+
+    /**
+     * Deletes the temporary entries of additions by processes that are no longer running (a crash or a
+     * kill between writing and renaming): {@code .granary-add-<pid>-…} in the store dir, and the
+     * restorer's own temporaries of those ({@code ..granary-add-<pid>-….granary-tmp-…}). Entries of live
+     * processes, this one included, are left alone. Processes are those of this PID namespace: stores
+     * shared between PID namespaces must not be written from both.
+     */
+    private static void removeStaleTemporaries(Path storeDir) throws IOException {
+        long self = ProcessHandle.current().pid();
+        List<Path> stale = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(storeDir, "." + "*")) {
+            for (Path entry : entries) {
+                long pid = temporaryOwner(entry.getFileName().toString());
+                if (pid > 0 && pid != self && ProcessHandle.of(pid).isEmpty()) {
+                    stale.add(entry);
+                }
+            }
+        }
+        for (Path entry : stale) {
+            deleteTree(entry);
+        }
+    }
+
+    /** The pid in the name of an addition's temporary entry, or -1 if the name is not one. */
+    static long temporaryOwner(String name) {
+        String rest;
+        if (name.startsWith(TEMP_PREFIX)) {
+            rest = name.substring(TEMP_PREFIX.length());
+        } else if (name.startsWith("." + TEMP_PREFIX)) {
+            rest = name.substring(TEMP_PREFIX.length() + 1);
+        } else {
+            return -1;
+        }
+        int dash = rest.indexOf('-');
+        if (dash <= 0 || dash > 18) {
+            return -1;
+        }
+        for (int i = 0; i < dash; i++) {
+            if (rest.charAt(i) < '0' || rest.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        return Long.parseLong(rest.substring(0, dash));
     }
 
     /**

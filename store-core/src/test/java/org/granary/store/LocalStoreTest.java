@@ -63,6 +63,27 @@ class LocalStoreTest {
     }
 
     @Test
+    void openingRemovesTheTemporariesOfDeadProcessesOnly() throws Exception {
+        Process dead = new ProcessBuilder("true").start();
+        dead.waitFor();
+        long live = ProcessHandle.current().pid();
+        Path storeDir = store.config().physicalStoreDir();
+        Path deadTemp = Files.createDirectories(storeDir.resolve(".granary-add-" + dead.pid() + "-abc/sub"));
+        Files.setPosixFilePermissions(deadTemp, PosixFilePermissions.fromString("r-xr-xr-x"));
+        Path deadRestorerTemp = Files.writeString(storeDir.resolve("..granary-add-" + dead.pid() + "-ab.granary-tmp-x"), "x");
+        Path liveTemp = Files.writeString(storeDir.resolve(".granary-add-" + live + "-abc"), "x");
+        Path other = Files.writeString(storeDir.resolve(".links"), "not ours");
+        store.close();
+        store = LocalStore.open(config(tmp.resolve("root")));
+        assertFalse(Files.exists(deadTemp.getParent()));
+        assertFalse(Files.exists(deadRestorerTemp));
+        assertTrue(Files.exists(liveTemp));
+        assertTrue(Files.exists(other));
+        assertEquals(-1, LocalStore.temporaryOwner(".granary-add-x1-abc"));
+        assertEquals(42, LocalStore.temporaryOwner("..granary-add-42-abc"));
+    }
+
+    @Test
     void addTextGivesGuixPathAndACanonicalRegisteredItem() throws IOException {
         StorePath dep = store.addTextToStore("dep", "dependency\n", List.of());
         String text = "refers to " + dep + " — ünïcode\n";
