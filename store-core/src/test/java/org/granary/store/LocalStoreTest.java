@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,9 +18,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -247,6 +250,19 @@ class LocalStoreTest {
     }
 
     @Test
+    void addFromNarOfAValidPathReadsNothing() throws IOException {
+        StorePath text = store.addTextToStore("t", "t", List.of());
+        PathInfo info = store.queryPathInfo(text).orElseThrow();
+        InputStream unreadable = new InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw new IOException("read");
+            }
+        };
+        assertEquals(info, store.addFromNar(unreadable, PathInfo.of(text, info.narHash(), info.narSize(), List.of(), 0)));
+    }
+
+    @Test
     void exportThenImportIntoAnotherStoreKeepsPathsHashesAndReferences() throws IOException {
         StorePath text = store.addTextToStore("dep", "dependency", List.of());
         StorePath source = store.addToStore("src", sampleTree(tmp.resolve("src")), true, HashAlgorithm.SHA256, List.of(text));
@@ -324,6 +340,7 @@ class LocalStoreTest {
     void threadsAddingOverlappingItemsWriteEachOnceAndAllBecomeValid() throws Exception {
         Path source = sampleTree(tmp.resolve("src"));
         int threads = 8;
+        Map<StorePath, Set<Object>> inodes = new ConcurrentHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<List<StorePath>>> results = new ArrayList<>();
@@ -334,8 +351,11 @@ class LocalStoreTest {
                     Collections.rotate(order, seed);
                     List<StorePath> added = new ArrayList<>(Collections.nCopies(6, null));
                     for (int i : order) {
-                        added.set(i, i == 5 ? store.addToStore("src", source, true, HashAlgorithm.SHA256, List.of())
-                            : store.addTextToStore("item-" + i, "contents " + i, List.of()));
+                        StorePath path = i == 5 ? store.addToStore("src", source, true, HashAlgorithm.SHA256, List.of())
+                            : store.addTextToStore("item-" + i, "contents " + i, List.of());
+                        added.set(i, path);
+                        // A second write would replace the entry, and with it the inode every thread sees.
+                        inodes.computeIfAbsent(path, p -> ConcurrentHashMap.newKeySet()).add(inode(path));
                     }
                     return added;
                 }));
@@ -346,6 +366,7 @@ class LocalStoreTest {
             }
             for (StorePath path : first) {
                 assertItemMatchesRegistration(path);
+                assertEquals(Set.of(inode(path)), inodes.get(path), "every thread saw the one write of " + path);
             }
         } finally {
             pool.shutdownNow();
@@ -358,6 +379,10 @@ class LocalStoreTest {
 
     private Path physical(StorePath path) {
         return store.config().storeDir().physicalPath(path);
+    }
+
+    private Object inode(StorePath path) throws IOException {
+        return Files.readAttributes(physical(path), "unix:ino", LinkOption.NOFOLLOW_LINKS).get("ino");
     }
 
     private void assertItemMatchesRegistration(StorePath path) throws IOException {
