@@ -10,13 +10,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.CharsetDecoder;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
@@ -266,30 +263,7 @@ public final class NarRestorer {
 
         /** Deletes whatever was created, never following a symlink; failures are added to {@code error}. */
         void deleteTemporary(Throwable error) {
-            if (!Files.exists(temp, NOFOLLOW_LINKS)) {
-                return;
-            }
-            try {
-                // Iterative walk; without FOLLOW_LINKS a symlink is visited as a file and deleted itself.
-                Files.walkFileTree(temp, new SimpleFileVisitor<>() {
-                    @Override
-                    public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                        Files.delete(file);
-                        return FileVisitResult.CONTINUE;
-                    }
-
-                    @Override
-                    public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                        if (e != null) {
-                            throw e;
-                        }
-                        Files.delete(dir);
-                        return FileVisitResult.CONTINUE;
-                    }
-                });
-            } catch (IOException e) {
-                error.addSuppressed(e);
-            }
+            FileTrees.deleteTree(temp, error);
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.granary.store;
 
-import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,16 +7,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.granary.nar.FileTrees;
 import org.granary.nar.NarFormatException;
 import org.granary.nar.NarReader;
 import org.granary.nar.NarRestorer;
@@ -151,7 +147,11 @@ public final class ExportReader {
             item = trailer(narHash, narSize);
         } catch (IOException | RuntimeException | Error e) {
             if (restored != null) {
-                delete(restored, e);
+                try {
+                    FileTrees.deleteTree(restored);
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
             }
             throw e;
         }
@@ -274,33 +274,6 @@ public final class ExportReader {
 
     private static ExportFormatException malformed(long at, String expected, String found) {
         return new ExportFormatException("export offset " + at + ": expected " + expected + " but found " + found, at);
-    }
-
-    /** Deletes the tree restored at {@code root}, never following a symlink; failures go to {@code error}. */
-    private static void delete(Path root, Throwable error) {
-        if (!Files.exists(root, NOFOLLOW_LINKS)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            error.addSuppressed(e);
-        }
     }
 
     /** Reads one NAR from the stream it is given and returns its length. */

@@ -12,14 +12,10 @@ import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,6 +33,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.granary.nar.FileTrees;
 import org.granary.nar.NarDumper;
 import org.granary.nar.NarRestorer;
 import org.granary.nar.NarWriter;
@@ -148,7 +145,7 @@ public final class LocalStore implements AutoCloseable {
             }
         }
         for (Path entry : stale) {
-            deleteTree(entry);
+            FileTrees.deleteTree(entry);
         }
     }
 
@@ -350,7 +347,7 @@ public final class LocalStore implements AutoCloseable {
                 : paths.fixedOutput(name, recursive, named);
             return commitStaged(PathInfo.of(path, staged.narHash, staged.narSize, references, now()), temp).path();
         } finally {
-            deleteTree(temp);
+            FileTrees.deleteTree(temp);
         }
     }
 
@@ -421,7 +418,7 @@ public final class LocalStore implements AutoCloseable {
                 commitStaged(info, temp);
                 imported.add(item.path());
             } finally {
-                deleteTree(temp);
+                FileTrees.deleteTree(temp);
             }
         }
     }
@@ -556,7 +553,7 @@ public final class LocalStore implements AutoCloseable {
                 held.deleteLockFilesOnClose();
                 return registered;
             } finally {
-                deleteTree(temp);
+                FileTrees.deleteTree(temp);
             }
         }
     }
@@ -587,7 +584,7 @@ public final class LocalStore implements AutoCloseable {
      */
     private void install(PathInfo info, Path temp) throws IOException {
         Path target = storeDir.physicalPath(info.path());
-        deleteTree(target);
+        FileTrees.deleteTree(target);
         canonicaliser.canonicalise(temp);
         Canonicaliser.syncTree(temp);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -596,7 +593,7 @@ public final class LocalStore implements AutoCloseable {
             database.register(List.of(info));
         } catch (RuntimeException | Error e) {
             try {
-                deleteTree(target);
+                FileTrees.deleteTree(target);
                 Canonicaliser.syncDirectory(physicalStoreDir);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
@@ -842,34 +839,5 @@ public final class LocalStore implements AutoCloseable {
         onStack.remove(path);
         done.add(path);
         order.add(info);
-    }
-
-    /** Deletes whatever is at {@code root}, never following a symlink, making read-only directories writable. */
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) throws IOException {
-                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

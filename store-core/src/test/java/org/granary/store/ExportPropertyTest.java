@@ -13,10 +13,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -27,6 +25,7 @@ import net.jqwik.api.constraints.IntRange;
 import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestoreException;
 import org.granary.nar.NarVisitor;
+import org.granary.nar.FileTrees;
 import org.granary.nar.testing.TestTrees;
 import org.junit.jupiter.api.Test;
 
@@ -69,7 +68,7 @@ class ExportPropertyTest {
             assertFalse(reader.next(IGNORE).isPresent());
             assertEquals(export.length, reader.offset());
         } finally {
-            deleteTree(dir);
+            FileTrees.deleteTree(dir);
         }
     }
 
@@ -125,7 +124,7 @@ class ExportPropertyTest {
                 assertEquals(item.get().narHash(), Hash.ofNar(target, HashAlgorithm.SHA256));
             }
         } finally {
-            deleteTree(dir);
+            FileTrees.deleteTree(dir);
         }
     }
 
@@ -176,7 +175,7 @@ class ExportPropertyTest {
                         .str("").num(1).str("(signature (data (hash sha256 #00#)))").num(0);
                 return signed.bytes();
             } finally {
-                deleteTree(dir);
+                FileTrees.deleteTree(dir);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -196,14 +195,6 @@ class ExportPropertyTest {
             }
         }
         return at;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 
     @Provide
