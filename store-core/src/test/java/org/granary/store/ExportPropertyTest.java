@@ -22,10 +22,10 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import org.granary.nar.FileTrees;
 import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestoreException;
 import org.granary.nar.NarVisitor;
-import org.granary.nar.FileTrees;
 import org.granary.nar.testing.TestTrees;
 import org.junit.jupiter.api.Test;
 
