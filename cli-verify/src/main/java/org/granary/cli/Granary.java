@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
     footer = {
         "  granary hash path /usr/share/doc    NAR hash (as nix-hash --type sha256 --base32)",
         "  granary nar dump ./src > src.nar    serialise a tree",
-        "  granary store-path source ./src     the store path Guix would give ./src"})
+        "  granary store-path source ./src     the store path Guix would give ./src",
+        "  granary add --root ./r ./src        add ./src to the store under ./r"})
 public final class Granary {
     /** Exit status of a run whose work failed. */
     static final int EXIT_FAILURE = 1;
@@ -113,7 +114,7 @@ public final class Granary {
     }
 
     /** The subcommands, in the order {@code --help} lists them. */
-    private static final String[] SUBCOMMANDS = {"nar", "hash", "store-path"};
+    private static final String[] SUBCOMMANDS = {"nar", "hash", "store-path", "init", "add", "query", "export", "import"};
 
     /**
      * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
@@ -144,6 +145,16 @@ public final class Granary {
                 return new HashCommand();
             case "store-path":
                 return new StorePathCommand();
+            case "init":
+                return new InitCommand();
+            case "add":
+                return new AddCommand();
+            case "query":
+                return new QueryCommand();
+            case "export":
+                return new ExportCommand();
+            case "import":
+                return new ImportCommand();
             default:
                 throw new IllegalArgumentException(name);
         }
