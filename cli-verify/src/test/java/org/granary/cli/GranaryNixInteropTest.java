@@ -129,6 +129,42 @@ class GranaryNixInteropTest {
         }
     }
 
+    @Test
+    void addOfGeneratedTreesEqualsNixStoreAddWithTheSameHashAndExport() throws IOException {
+        Path root = tmp.resolve("granary-root");
+        for (Path item : addableItems()) {
+            String expected = nix.addSource(item);
+            assertEquals(List.of(expected), granary("add", "--root", root.toString(), item.toString()), item.toString());
+            assertEquals(List.of(nix.nixStore("--query", "--hash", expected).strip()),
+                granary("query", "--root", root.toString(), "--hash", expected), item.toString());
+            byte[] ours = GranaryCommandTest.run("export", "--root", root.toString(), expected).stdout();
+            byte[] theirs;
+            try (java.io.InputStream export = nix.openNixStore("--export", expected)) {
+                theirs = export.readAllBytes();
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(theirs, ours, "export of " + item);
+        }
+    }
+
+    @Test
+    void importOfNixStoreExportGivesNixsPathsAndReferences() throws IOException {
+        String greeting = nix.toFile("import-greeting", "hello\n");
+        String refs = nix.toFile("import-refs", "see " + greeting + "\n", greeting);
+        Path export = tmp.resolve("nix.export");
+        try (java.io.InputStream in = nix.openNixStore("--export", greeting, refs)) {
+            Files.write(export, in.readAllBytes());
+        }
+        Path root = tmp.resolve("import-root");
+        GranaryCommandTest.Run imported = GranaryCommandTest.run(
+            new java.io.ByteArrayInputStream(Files.readAllBytes(export)), "import", "--root", root.toString());
+        assertEquals(0, imported.status(), imported.stderr());
+        assertEquals(List.of(greeting, refs), imported.lines());
+        assertEquals(nix.nixStore("--query", "--references", refs).lines().toList(),
+            granary("query", "--root", root.toString(), "--references", refs));
+        assertEquals(nix.nixStore("--query", "--hash", greeting, refs).lines().toList(),
+            granary("query", "--root", root.toString(), "--hash", greeting, refs));
+    }
+
     /** Generated trees whose base names Guix accepts as item names, plus one with an explicit name. */
     private static List<Path> addableItems() throws IOException {
         List<Path> items = new ArrayList<>();
