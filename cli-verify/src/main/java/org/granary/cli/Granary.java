@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
     name = "granary",
     mixinStandardHelpOptions = true,
     versionProvider = Granary.Version.class,
-    description = "An engine for the GNU Guix store: NAR archives, hashes and store paths, "
-        + "byte-identical with the Guix daemon.",
+    description = "An engine for the GNU Guix store: NAR archives, hashes, store paths and a store "
+        + "under a root of your choosing, byte-identical with the Guix daemon.",
     footerHeading = "%nExamples:%n",
     footer = {
         "  granary hash path /usr/share/doc    NAR hash (as nix-hash --type sha256 --base32)",
