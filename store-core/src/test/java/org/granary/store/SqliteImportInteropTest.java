@@ -184,4 +184,16 @@ class SqliteImportInteropTest {
         }
         assertRefused(other, "not a Guix or Nix store database");
     }
+
+    @Test
+    void aGuixSchemaWithoutSigsCaAndUltimateIsRead() throws Exception {
+        Path copy = changedCopy("alter table ValidPaths drop column sigs", "alter table ValidPaths drop column ca",
+            "alter table ValidPaths drop column ultimate");
+        try (StoreDatabase db = StoreDatabase.open(tmp.resolve("lmdb"), NixOracle.STORE_DIR)) {
+            SqliteImport.Contents contents = SqliteImport.importInto(copy, db);
+            assertEquals(4, contents.paths().size());
+            assertEquals(Set.of(p(middle), p(leaf)), db.references(p(top)));
+            assertTrue(db.pathInfo(p(top)).orElseThrow().signatures().isEmpty());
+        }
+    }
 }
