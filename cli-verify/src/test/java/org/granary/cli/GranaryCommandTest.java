@@ -64,7 +64,8 @@ class GranaryCommandTest {
                 new String[] {"hash", "file"}, new String[] {"store-path"},
                 new String[] {"store-path", "source"}, new String[] {"store-path", "text"},
                 new String[] {"store-path", "fixed"}, new String[] {"init"}, new String[] {"add"},
-                new String[] {"query"}, new String[] {"export"}, new String[] {"import"})) {
+                new String[] {"query"}, new String[] {"export"}, new String[] {"import"},
+                new String[] {"db"}, new String[] {"db", "import"})) {
             String[] args = java.util.Arrays.copyOf(command, command.length + 1);
             args[command.length] = "--help";
             Run run = run(args);

@@ -1,6 +1,7 @@
 package org.granary.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -190,5 +191,33 @@ class GranaryNixInteropTest {
         try (var files = Files.list(dir)) {
             return files.sorted().toList();
         }
+    }
+
+    @Test
+    void dbImportOfNixsSqliteGivesTheReferencesAndHashesNixReports() throws IOException {
+        String leaf = nix.toFile("db-import-leaf", "leaf text");
+        String top = nix.toFile("db-import-top", "uses " + leaf, leaf);
+        Path source = nix.stateDir().resolve("db/db.sqlite");
+        byte[] before = Files.readAllBytes(source);
+        Path root = tmp.resolve("db-import-root");
+        List<String> printed = granary("db", "import", "--root", root.toString(), "--sqlite", source.toString());
+        assertEquals(1, printed.size(), printed.toString());
+        assertTrue(printed.get(0).matches("imported [0-9]+ paths and [0-9]+ references"), printed.get(0));
+        assertEquals(List.of(leaf), granary("query", "--root", root.toString(), "--references", top));
+        assertEquals(List.of(nix.nixStore("--query", "--hash", top).strip()),
+            granary("query", "--root", root.toString(), "--hash", top));
+        assertEquals(nix.nixStore("--query", "--requisites", top).strip().lines().sorted().toList(),
+            granary("query", "--root", root.toString(), "--requisites", top).stream().sorted().toList());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, Files.readAllBytes(source));
+    }
+
+    @Test
+    void dbImportOfAFileThatIsNotAStoreDatabaseFailsWithOneLine() throws IOException {
+        Path bogus = Files.writeString(tmp.resolve("bogus.sqlite"), "");
+        GranaryCommandTest.Run run = GranaryCommandTest.run("db", "import", "--root",
+            tmp.resolve("bogus-root").toString(), "--sqlite", bogus.toString());
+        assertEquals(1, run.status(), run.stderr());
+        assertTrue(run.stderr().startsWith("granary: ") && run.stderr().contains("not a Guix or Nix store database"),
+            run.stderr());
     }
 }

@@ -476,6 +476,23 @@ public final class LocalStore implements AutoCloseable {
     }
 
     /**
+     * Registers paths whose files the caller has put in place, and the outputs of derivations among them,
+     * in one transaction; see {@link StoreDatabase#register(Collection, Map)}. The files are not checked.
+     * Committed (durable) on return.
+     *
+     * @param infos the paths and their information
+     * @param derivationOutputs for derivations among {@code infos}: output id to output path
+     * @throws MissingReferenceException if a reference is neither valid nor in the batch; nothing registered
+     * @throws IllegalArgumentException if a path is of another store dir or appears twice, or a derivation
+     *     of {@code derivationOutputs} is not among {@code infos}
+     */
+    public void registerValidPaths(Collection<PathInfo> infos, Map<StorePath, Map<String, StorePath>> derivationOutputs) {
+        checkOpen();
+        infos.forEach(info -> own(info.path()));
+        database.register(infos, derivationOutputs);
+    }
+
+    /**
      * Makes paths invalid in one transaction, without touching their files; see
      * {@link StoreDatabase#invalidate}. Committed (durable) on return.
      *
