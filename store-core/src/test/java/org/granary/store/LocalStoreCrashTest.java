@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalStoreCrashTest {
     /**
      * Kills per run. Each trial costs a child JVM's start (about 0.3 s) plus its random lifetime and a check
-     * of the whole store; 32 keep the test well under 40 s while kills land in every phase of every method.
+     * of the whole store; 32 keep the test under about 30 s while kills land in every phase of every method
+     * (and, one trial in four, in the child's start and its opening of the store).
      */
     private static final int TRIALS = 32;
     private static final long SEED = 0x6772616e617279L;
@@ -49,71 +50,97 @@ class LocalStoreCrashTest {
         int reportedTotal = 0;
         int trialsWithTemporaries = 0;
         Set<String> invalidLeftovers = new TreeSet<>();
+        long openMillis = 0;
+        int killedBeforeOpen = 0;
         for (int trial = 0; trial < TRIALS; trial++) {
             // Two trials per generation: the second adds the same paths again, over what the first left.
             int generation = trial / 2;
             Path out = tmp.resolve("out-" + trial);
             Path err = tmp.resolve("err-" + trial);
+            long spawned = System.nanoTime();
             Process child = start(root, tmp.resolve("scratch-" + trial), generation, out, err, "loop");
-            waitForOpen(child, out, err);
-            int delay = MIN_DELAY_MS + random.nextInt(MAX_DELAY_MS - MIN_DELAY_MS + 1);
-            Thread.sleep(delay);
-            assertTrue(child.isAlive(), () -> "the child ended on its own: " + read(err));
+            int delay;
+            if (trial % 4 == 3) {
+                // Every fourth kill counts from the spawn and lands while the child starts and opens the store.
+                delay = (int) (openMillis * (0.5 + 0.6 * random.nextDouble()));
+                Thread.sleep(delay);
+            } else {
+                waitForOpen(child, out, err);
+                openMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - spawned);
+                delay = MIN_DELAY_MS + random.nextInt(MAX_DELAY_MS - MIN_DELAY_MS + 1);
+                Thread.sleep(delay);
+                assertTrue(child.isAlive(), () -> "the child ended on its own: " + read(err));
+            }
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed child did not end");
             assertEquals("", read(err), "the child's errors before it was killed");
             List<String> reported = lines(out);
             List<StorePath> done = new ArrayList<>();
-            for (String line : reported.subList(1, reported.size())) {
+            for (String line : reported.subList(Math.min(1, reported.size()), reported.size())) {
                 done.add(StorePath.parse(line, "/gnu/store"));
             }
             reportedTotal += done.size();
             trialsWithTemporaries += temporaries(root).isEmpty() ? 0 : 1;
-            invalidLeftovers.addAll(checkAfterCrash(root, done, "trial " + trial + " (killed after " + delay + " ms, " + done.size()
-                + " items reported)"));
+            killedBeforeOpen += reported.isEmpty() ? 1 : 0;
+            String description = "trial " + trial + " (killed " + delay + " ms after "
+                + (trial % 4 == 3 ? "its start" : "opening the store") + ", " + done.size() + " items reported)";
+            invalidLeftovers.addAll(checkAfterCrash(root, done, description));
         }
         System.out.println(TRIALS + " kills: " + reportedTotal + " additions reported, temporaries left by "
             + trialsWithTemporaries + " kills, " + invalidLeftovers.size()
-            + " unregistered items left at their paths");
+            + " unregistered items left at their paths, " + killedBeforeOpen + " kills before the store was open");
     }
 
     @Test
     void twoProcessesAddingTheSameItemsWriteEachOnceWithoutErrors() throws Exception {
         int steps = 24;
         Path root = tmp.resolve("root");
-        Path out = tmp.resolve("out");
-        Path err = tmp.resolve("err");
-        Process child = start(root, tmp.resolve("scratch-child"), 0, out, err, "fixed", Integer.toString(steps));
-        List<StorePath> mine = new ArrayList<>();
-        try (LocalStore store = LocalStore.open(AddingChild.config(root))) {
-            waitForOpen(child, out, err);
-            try (OutputStream go = child.getOutputStream()) {
-                go.write("go\n".getBytes(StandardCharsets.UTF_8));
+        // The store exists before the children start, so that neither creates its layout under the other.
+        LocalStore.open(AddingChild.config(root)).close();
+        List<Process> children = new ArrayList<>();
+        List<Path> outs = new ArrayList<>();
+        List<Path> errs = new ArrayList<>();
+        List<List<StorePath>> added = new ArrayList<>();
+        try {
+            for (int c = 0; c < 2; c++) {
+                outs.add(tmp.resolve("out-" + c));
+                errs.add(tmp.resolve("err-" + c));
+                children.add(start(root, tmp.resolve("scratch-" + c), 0, outs.get(c), errs.get(c), "fixed",
+                    Integer.toString(steps)));
             }
-            for (int step = 0; step < steps; step++) {
-                AddingChild.step(store, tmp.resolve("scratch-parent"), 0, step, mine::add);
+            for (int c = 0; c < 2; c++) {
+                waitForOpen(children.get(c), outs.get(c), errs.get(c));
             }
-            assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child did not finish in 60 s");
-            assertEquals("", read(err), "the child's errors");
-            assertEquals(0, child.exitValue());
-            List<String> childLines = lines(out);
-            assertEquals("done", childLines.get(childLines.size() - 1));
-            List<StorePath> theirs = childLines.subList(1, childLines.size() - 1).stream()
-                .map(line -> StorePath.parse(line, "/gnu/store")).toList();
-            assertEquals(mine, theirs, "both processes add the same paths in the same order");
-            assertEquals(mine.size(), new TreeSet<>(mine).size(), "every step adds new paths");
-            assertEquals(steps + 2 * (steps / 3) + 2 * (steps / 4), mine.size(), "items added");
-            for (StorePath path : mine) {
-                assertTrue(store.isValidPath(path), path + " valid");
+            // Both are open and waiting: let them go at once.
+            for (Process child : children) {
+                try (OutputStream go = child.getOutputStream()) {
+                    go.write("go\n".getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            for (int c = 0; c < 2; c++) {
+                Process child = children.get(c);
+                assertTrue(child.waitFor(60, TimeUnit.SECONDS), "child " + c + " did not finish in 60 s");
+                assertEquals("", read(errs.get(c)), "child " + c + "'s errors");
+                assertEquals(0, child.exitValue(), "child " + c + "'s exit status");
+                List<String> lines = lines(outs.get(c));
+                assertEquals("done", lines.get(lines.size() - 1), "child " + c + "'s last line");
+                added.add(lines.subList(1, lines.size() - 1).stream()
+                    .map(line -> StorePath.parse(line, "/gnu/store")).toList());
             }
         } finally {
-            child.destroyForcibly();
+            children.forEach(Process::destroyForcibly);
         }
+        List<StorePath> paths = added.get(0);
+        assertEquals(paths, added.get(1), "both processes add the same paths in the same order");
+        assertEquals(steps + 2 * (steps / 3) + 2 * (steps / 4), new TreeSet<>(paths).size(), "distinct items added");
         try (StoreDatabase db = StoreDatabase.open(AddingChild.config(root).databaseDir(), "/gnu/store")) {
-            assertEquals(new TreeSet<>(mine), db.validPaths(), "each item is valid once, and nothing else is");
+            assertEquals(new TreeSet<>(paths), db.validPaths(), "the items are valid, and nothing else is");
             checkItems(root, db);
         }
-        assertEquals(List.of(), temporaries(root));
+        Set<String> names = new TreeSet<>();
+        paths.forEach(path -> names.add(path.toString().substring("/gnu/store/".length())));
+        assertEquals(names, new TreeSet<>(storeEntries(root).stream().filter(n -> !n.endsWith(".lock")).toList()),
+            "the store dir holds each item once and nothing else (no temporaries)");
     }
 
     /**
