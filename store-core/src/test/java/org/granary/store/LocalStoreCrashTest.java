@@ -13,10 +13,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.SortedSet;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -86,9 +88,36 @@ class LocalStoreCrashTest {
                 + (trial % 4 == 3 ? "its start" : "opening the store") + ", " + done.size() + " items reported)";
             invalidLeftovers.addAll(checkAfterCrash(root, done, description));
         }
+        replaceLeftovers(root, invalidLeftovers);
         System.out.println(TRIALS + " kills: " + reportedTotal + " additions reported, temporaries left by "
             + trialsWithTemporaries + " kills, " + invalidLeftovers.size()
             + " unregistered items left at their paths, " + killedBeforeOpen + " kills before the store was open");
+    }
+
+    /**
+     * Adds again, in this process, the steps that the kills cut short, up to the last one that left an
+     * unregistered item at its path: each such item is replaced by a valid, sound one.
+     */
+    private void replaceLeftovers(Path root, Set<String> leftovers) throws IOException {
+        Map<Integer, Integer> lastStep = new TreeMap<>();
+        for (String name : leftovers) {
+            String[] parts = name.split("-");
+            lastStep.merge(Integer.parseInt(parts[parts.length - 2]), Integer.parseInt(parts[parts.length - 1]),
+                Math::max);
+        }
+        try (LocalStore store = LocalStore.open(AddingChild.config(root))) {
+            for (Map.Entry<Integer, Integer> generation : lastStep.entrySet()) {
+                for (int step = 0; step <= generation.getValue(); step++) {
+                    AddingChild.step(store, tmp.resolve("scratch-parent"), generation.getKey(), step, path -> { });
+                }
+            }
+        }
+        try (StoreDatabase db = StoreDatabase.open(AddingChild.config(root).databaseDir(), "/gnu/store")) {
+            for (String name : leftovers) {
+                assertTrue(db.isValid(StorePath.parse("/gnu/store/" + name, "/gnu/store")), name + " replaced");
+            }
+            checkItems(root, db);
+        }
     }
 
     @Test
