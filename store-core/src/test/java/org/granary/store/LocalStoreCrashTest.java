@@ -124,8 +124,7 @@ class LocalStoreCrashTest {
     void twoProcessesAddingTheSameItemsWriteEachOnceWithoutErrors() throws Exception {
         int steps = 24;
         Path root = tmp.resolve("root");
-        // The store exists before the children start, so that neither creates its layout under the other.
-        LocalStore.open(AddingChild.config(root)).close();
+        // No store yet: the two children create its layout and database at the same time too.
         List<Process> children = new ArrayList<>();
         List<Path> outs = new ArrayList<>();
         List<Path> errs = new ArrayList<>();
