@@ -114,7 +114,8 @@ public final class Granary {
     }
 
     /** The subcommands, in the order {@code --help} lists them. */
-    private static final String[] SUBCOMMANDS = {"nar", "hash", "store-path", "init", "add", "query", "export", "import", "db"};
+    private static final String[] SUBCOMMANDS = {
+        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db"};
 
     /**
      * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
@@ -155,6 +156,8 @@ public final class Granary {
                 return new ExportCommand();
             case "import":
                 return new ImportCommand();
+            case "register":
+                return new RegisterCommand();
             case "db":
                 return new DbCommand();
             default:
