@@ -113,14 +113,7 @@ final class AddCommand implements Callable<Integer> {
     }
 
     private String name() {
-        if (name != null) {
-            return name;
-        }
-        Path base = path.toAbsolutePath().normalize().getFileName();
-        if (base == null) {
-            throw new IllegalArgumentException(path + ": has no base name; give one with --name");
-        }
-        return base.toString();
+        return StorePathCommand.itemName(name, path);
     }
 
     /** The file's contents, which must be UTF-8 so that the text item holds exactly these bytes. */

@@ -51,14 +51,7 @@ final class StorePathCommand {
         }
 
         String name() {
-            if (name != null) {
-                return name;
-            }
-            Path base = path.toAbsolutePath().normalize().getFileName();
-            if (base == null) {
-                throw new IllegalArgumentException(path + ": has no base name; give one with --name");
-            }
-            return base.toString();
+            return itemName(name, path);
         }
 
         List<StorePath> parse(List<String> references) {
@@ -129,6 +122,18 @@ final class StorePathCommand {
             hash = Hash.ofFile(common.path, algorithm);
         }
         return print(common.paths().fixedOutput(common.name(), recursive, hash));
+    }
+
+    /** The item's name: the one given with {@code --name}, else the base name of {@code path}. */
+    static String itemName(String name, Path path) {
+        if (name != null) {
+            return name;
+        }
+        Path base = path.toAbsolutePath().normalize().getFileName();
+        if (base == null) {
+            throw new IllegalArgumentException(path + ": has no base name; give one with --name");
+        }
+        return base.toString();
     }
 
     private int print(StorePath path) {
