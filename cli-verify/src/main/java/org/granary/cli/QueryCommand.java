@@ -3,8 +3,10 @@ package org.granary.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.SortedSet;
@@ -151,22 +153,35 @@ final class QueryCommand implements Callable<Integer> {
     private static List<StorePath> topologicalOrder(LocalStore opened, SortedSet<StorePath> paths) {
         List<StorePath> order = new ArrayList<>(paths.size());
         Set<StorePath> visited = new HashSet<>();
-        for (StorePath path : paths) {
-            visit(opened, path, paths, visited, order);
-        }
-        return order;
-    }
-
-    private static void visit(LocalStore opened, StorePath path, Set<StorePath> within, Set<StorePath> visited,
-            List<StorePath> order) {
-        if (!visited.add(path)) {
-            return;
-        }
-        for (StorePath reference : opened.queryReferences(path)) {
-            if (!reference.equals(path) && within.contains(reference)) {
-                visit(opened, reference, within, visited, order);
+        // Depth-first, post-order, with an explicit stack: a chain of references may be as deep as the store.
+        ArrayDeque<Iterator<StorePath>> pending = new ArrayDeque<>();
+        ArrayDeque<StorePath> open = new ArrayDeque<>();
+        for (StorePath root : paths) {
+            if (!visited.add(root)) {
+                continue;
+            }
+            open.push(root);
+            pending.push(opened.queryReferences(root).iterator());
+            while (!open.isEmpty()) {
+                Iterator<StorePath> references = pending.peek();
+                StorePath current = open.peek();
+                StorePath next = null;
+                while (references.hasNext()) {
+                    StorePath reference = references.next();
+                    if (!reference.equals(current) && paths.contains(reference) && visited.add(reference)) {
+                        next = reference;
+                        break;
+                    }
+                }
+                if (next != null) {
+                    open.push(next);
+                    pending.push(opened.queryReferences(next).iterator());
+                } else {
+                    order.add(open.pop());
+                    pending.pop();
+                }
             }
         }
-        order.add(path);
+        return order;
     }
 }
