@@ -122,8 +122,10 @@ public final class BinaryCache implements Substituter {
         }
         String source = transport.urlOf(name);
         NarInfo info;
+        String text;
         try (InputStream stream = in.get()) {
-            info = NarInfo.parse(readText(stream, source), storeDir, source);
+            text = readText(stream, source);
+            info = NarInfo.parse(text, storeDir, source);
         } catch (NarInfoFormatException e) {
             throw new SubstituteException(path, e.getMessage(), e);
         }
@@ -131,7 +133,7 @@ public final class BinaryCache implements Substituter {
             throw new SubstituteException(path, source + ": the narinfo is for " + info.storePath());
         }
         if (!allowUnsigned) {
-            Optional<String> refusal = trustedKeys.refusal(info);
+            Optional<String> refusal = trustedKeys.refusal(info, text);
             if (refusal.isPresent()) {
                 throw new SubstituteException(path, source + ": no valid signature by a trusted key: "
                     + refusal.get());
