@@ -183,6 +183,22 @@ class BinaryCacheTest {
     }
 
     @Test
+    void percentEscapesInAUrlAreDecodedAsGuixPublishWritesThem() throws IOException {
+        String url = NarInfo.parse(Files.readString(narinfoOf(info)), STORE, "t").files().get(0).url();
+        Files.move(cache.resolve(url), cache.resolve("nar/hello+1 x.nar.zst"));
+        Files.writeString(narinfoOf(info), Files.readString(narinfoOf(info))
+            .replace("URL: " + url, "URL: nar/hello%2B1%20x.nar.zst").replaceAll("(?m)^File(Hash|Size): .*\n", ""));
+        assertArrayEquals(nar(item), readAll(trusting(cache).lookup(info.path()).orElseThrow()));
+        for (String escape : List.of("nar/%2E%2E/x", "nar%2F..%2Fx", "nar/%zz", "nar//x", "/etc/passwd", "http://h/x")) {
+            Files.writeString(narinfoOf(info), Files.readString(narinfoOf(info))
+                .replaceFirst("(?m)^URL: .*$", "URL: " + escape));
+            Substitute substitute = trusting(cache).lookup(info.path()).orElseThrow();
+            IOException e = assertThrows(IOException.class, substitute::openNar, escape);
+            assertTrue(e.getMessage().contains("only a plain relative path"), e.getMessage());
+        }
+    }
+
+    @Test
     void aDirectoryWithoutNixCacheInfoIsNotACache() throws IOException {
         Files.delete(cache.resolve("nix-cache-info"));
         IOException e = assertThrows(IOException.class, () -> trusting(cache).lookup(info.path()));
