@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -80,9 +81,8 @@ public final class BinaryCache implements Substituter {
     }
 
     private static BinaryCache create(String uri, String storeDir, TrustedKeys trustedKeys, boolean allowUnsigned) {
-        // A valid store path of the dir proves the dir is absolute and canonical.
         Objects.requireNonNull(trustedKeys, "trustedKeys");
-        StoreDir.of(storeDir, java.nio.file.Path.of("/"));
+        StoreDir.of(storeDir, Path.of("/")); // refuses a dir that is not absolute and canonical
         return new BinaryCache(CacheTransport.of(uri), storeDir, trustedKeys, allowUnsigned);
     }
 

@@ -22,6 +22,7 @@ final class CheckingInputStream extends FilterInputStream {
     private final String hashField;
     private final String sizeField;
     private final InputStream tail;
+    private final byte[] one = new byte[1];
     private long count;
     private boolean checked;
 
@@ -51,7 +52,6 @@ final class CheckingInputStream extends FilterInputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
         int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
     }

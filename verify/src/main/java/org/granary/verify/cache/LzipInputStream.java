@@ -31,6 +31,7 @@ final class LzipInputStream extends InputStream {
     private LZMAInputStream member;
     private long memberStart;
     private long dataSize;
+    private final byte[] one = new byte[1];
     private boolean finished;
 
     /**
@@ -47,7 +48,6 @@ final class LzipInputStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        byte[] one = new byte[1];
         int n = read(one, 0, 1);
         return n < 0 ? -1 : one[0] & 0xff;
     }

@@ -138,17 +138,6 @@ public record NarInfo(
     }
 
     /**
-     * Returns the narinfo with other Nix signatures.
-     *
-     * @param newSigs the {@code Sig} values
-     * @return the new narinfo
-     */
-    public NarInfo withSigs(List<String> newSigs) {
-        return new NarInfo(storePath, files, narHash, narSize, references, deriver, system, newSigs,
-            guixSignature, contentAddress);
-    }
-
-    /**
      * Returns the narinfo text, in the order Nix writes the fields ({@code StorePath}, then per file
      * {@code URL}, {@code Compression}, {@code FileHash}, {@code FileSize}, then {@code NarHash} as
      * {@code sha256:<nix-base32>}, {@code NarSize}, {@code References}, {@code Deriver},
