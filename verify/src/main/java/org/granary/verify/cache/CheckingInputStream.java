@@ -12,7 +12,7 @@ import org.granary.store.Hash;
  * at the end: when the expected size is reached (the stream below must then be at its end, which makes
  * a decompressor check its own trailer) or, without an expected size, at the end of the stream. A
  * reader that stops at the last byte it needs (a NAR parser) is thus checked too. Errors of the stream
- * below are rethrown naming the file. Not thread-safe.
+ * below are rethrown naming the file; after an error every read fails with it. Not thread-safe.
  */
 final class CheckingInputStream extends FilterInputStream {
     private final Hash expectedHash;
@@ -25,6 +25,7 @@ final class CheckingInputStream extends FilterInputStream {
     private final byte[] one = new byte[1];
     private long count;
     private boolean checked;
+    private IOException failure;
 
     /**
      * Wraps a stream.
@@ -58,6 +59,18 @@ final class CheckingInputStream extends FilterInputStream {
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+        try {
+            return readChecked(buffer, offset, length);
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private int readChecked(byte[] buffer, int offset, int length) throws IOException {
         if (checked) {
             return -1;
         }

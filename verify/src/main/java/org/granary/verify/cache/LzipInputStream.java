@@ -33,6 +33,7 @@ final class LzipInputStream extends InputStream {
     private long dataSize;
     private final byte[] one = new byte[1];
     private boolean finished;
+    private IOException failure;
 
     /**
      * Starts decoding; the first member's header is read on the first {@code read}.
@@ -54,6 +55,18 @@ final class LzipInputStream extends InputStream {
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+        try {
+            return decode(buffer, offset, length);
+        } catch (IOException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private int decode(byte[] buffer, int offset, int length) throws IOException {
         if (length == 0) {
             return 0;
         }

@@ -137,6 +137,11 @@ class BinaryCacheTest {
         ContentMismatchException e = assertThrows(ContentMismatchException.class, () -> readAll(substitute));
         assertEquals("NarHash", e.field(), e.getMessage());
         assertEquals(NarInfo.typed(info.narHash()), e.expected());
+        try (InputStream in = substitute.openNar()) {
+            assertThrows(ContentMismatchException.class, in::readAllBytes);
+            // A caller that goes on reading does not see a clean end of the stream.
+            assertThrows(ContentMismatchException.class, in::read);
+        }
     }
 
     @Test
