@@ -73,6 +73,19 @@ class BinaryCacheTest {
     }
 
     @Test
+    void theFirstFileInACompressionGranaryReadsIsTaken() throws IOException {
+        String text = Files.readString(narinfoOf(info));
+        String url = NarInfo.parse(text, STORE, "t").files().get(0).url();
+        // Two files as guix publish lists them, the first in a compression Granary does not read.
+        String offers = "URL: nar/br/x\nCompression: br\nFileSize: 10\nURL: " + url + "\nCompression: zstd\n";
+        Files.writeString(narinfoOf(info), text.replaceAll("(?m)^(URL|Compression|FileHash|FileSize): .*\n", "") + offers);
+        assertArrayEquals(nar(item), readAll(trusting(cache).lookup(info.path()).orElseThrow()));
+        Files.writeString(narinfoOf(info), Files.readString(narinfoOf(info)).replace("Compression: zstd", "Compression: lz4"));
+        SubstituteException e = assertThrows(SubstituteException.class, () -> trusting(cache).lookup(info.path()));
+        assertTrue(e.getMessage().contains("nar/br/x (br), " + url + " (lz4)"), e.getMessage());
+    }
+
+    @Test
     void anItemTheCacheDoesNotHaveIsEmpty() throws IOException {
         assertEquals(Optional.empty(), trusting(cache).lookup(new StorePath(STORE, "3".repeat(32), "absent")));
     }
@@ -245,6 +258,9 @@ class BinaryCacheTest {
             assertEquals(url, http.uri());
             assertArrayEquals(nar(item), readAll(http.lookup(info.path()).orElseThrow()));
             assertEquals(Optional.empty(), http.lookup(new StorePath(STORE, "3".repeat(32), "absent")));
+            BinaryCache broken = BinaryCache.open(url.replace("/prefix", "/elsewhere"), STORE, TrustedKeys.none());
+            IOException e = assertThrows(IOException.class, () -> broken.lookup(info.path()));
+            assertTrue(e.getMessage().contains("/elsewhere/nix-cache-info"), e.getMessage());
         } finally {
             server.stop(0);
         }
