@@ -237,7 +237,10 @@ public final class CrashHarness {
         return unregistered;
     }
 
-    /** Each path's last reported state holds, and each batch is all valid or all invalid. */
+    /**
+     * Each path's last reported state holds (a path announced for invalidation and not yet reported
+     * invalid may be either), and each announced registration or invalidation is all done or not at all.
+     */
     private static void checkReported(List<String> lines, Set<StorePath> valid, StoreDir storeDir, String trial) {
         Map<StorePath, Boolean> reported = new HashMap<>();
         List<List<StorePath>> batches = new ArrayList<>();
@@ -246,7 +249,13 @@ public final class CrashHarness {
             switch (words[0]) {
                 case "valid" -> reported.put(StorePath.parse(words[1], storeDir), true);
                 case "invalid" -> reported.put(StorePath.parse(words[1], storeDir), false);
-                case "batch" -> batches.add(Stream.of(words).skip(1).map(p -> StorePath.parse(p, storeDir)).toList());
+                case "batch", "invalidating" -> {
+                    List<StorePath> batch = Stream.of(words).skip(1).map(p -> StorePath.parse(p, storeDir)).toList();
+                    batches.add(batch);
+                    if (words[0].equals("invalidating")) {
+                        batch.forEach(reported::remove);
+                    }
+                }
                 default -> { }
             }
         }
@@ -254,7 +263,7 @@ public final class CrashHarness {
             trial + ": " + path + " was last reported " + (isValid ? "valid" : "invalid")));
         for (List<StorePath> batch : batches) {
             long count = batch.stream().filter(valid::contains).count();
-            assertTrue(count == 0 || count == batch.size(), trial + ": a registration made " + count + " of "
+            assertTrue(count == 0 || count == batch.size(), trial + ": a transaction left " + count + " of "
                 + batch.size() + " paths valid: " + batch);
         }
     }

@@ -41,7 +41,8 @@ import org.granary.nar.NarDumper;
  * <p>Run in a child JVM: {@code CrashWorkload ROOT SCRATCH SEED GENERATION}. It prints, each on its own
  * line and flushed: {@code open} once the store is open, {@code step N OPERATION} before each step,
  * {@code valid PATH} once a path is valid (the call that made it so returned), {@code invalid PATH} once
- * one is invalid, {@code batch PATH…} before a registration that must make all or none of them valid.
+ * one is invalid, {@code batch PATH…} before a registration that must make all or none of them valid,
+ * {@code invalidating PATH…} before an invalidation that must make all or none of them invalid.
  * It never ends by itself.
  */
 public class CrashWorkload {
@@ -137,7 +138,19 @@ public class CrashWorkload {
 
         /** Announces a registration that must make all of {@code paths} valid or none. */
         public void batch(Collection<StorePath> paths) {
-            StringBuilder line = new StringBuilder("batch");
+            announce("batch", paths);
+        }
+
+        /**
+         * Announces an invalidation that must make all of {@code paths} invalid or none: until each is
+         * reported {@link #invalid}, a kill may leave it either way.
+         */
+        public void invalidating(Collection<StorePath> paths) {
+            announce("invalidating", paths);
+        }
+
+        private void announce(String what, Collection<StorePath> paths) {
+            StringBuilder line = new StringBuilder(what);
             paths.forEach(path -> line.append(' ').append(path));
             out.println(line);
             out.flush();
@@ -418,6 +431,7 @@ public class CrashWorkload {
                     return;
                 }
                 SortedSet<StorePath> closure = step.store().queryReferrersClosure(List.of(path));
+                step.invalidating(closure);
                 step.store().invalidatePaths(closure);
                 closure.forEach(step::invalid);
             }
