@@ -89,6 +89,7 @@ class NarHostileInputTest {
 
     @Property(tries = 150, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
+    @FullTries.OnDisk
     void theRestorerCreatesExactlyTheNarOrNothingAndNeverWritesOutside(@ForAll("hostileNars") byte[] nar)
             throws Throwable {
         Sandbox box = sandbox();
