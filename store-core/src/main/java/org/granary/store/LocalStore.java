@@ -35,6 +35,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.granary.nar.FileTrees;
 import org.granary.nar.NarDumper;
+import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestorer;
 import org.granary.nar.NarWriter;
 
@@ -679,10 +680,14 @@ public final class LocalStore implements AutoCloseable {
             staged = restoreHashing(pipe, temp, algorithm);
         } catch (IOException | RuntimeException | Error e) {
             joinQuietly(dumper, e);
-            if (dumpError[0] != null) {
+            if (dumpError[0] != null && e instanceof NarFormatException) {
                 // The dump's failure (an unsupported file, an unreadable one) is the cause; the restorer only saw the end.
                 dumpError[0].addSuppressed(e);
                 throwUnchecked(dumpError[0]);
+            }
+            if (dumpError[0] != null) {
+                // The restorer's failure (a full disk, a permission) is the cause; the dump only saw the pipe close.
+                e.addSuppressed(dumpError[0]);
             }
             throw e;
         }
