@@ -151,14 +151,21 @@ def build_nars():
         "cut short after a symlink out was created: the restore must remove it again")
 
 
-def write_nars():
-    os.makedirs(NAR_DIR, exist_ok=True)
-    with open(os.path.join(NAR_DIR, "index.tsv"), "w") as index:
-        index.write("# file\treader\trestore\twhy (written by scripts/hostile-corpus.py)\n")
-        for name, data, reader, restore, why in NARS:
-            with open(os.path.join(NAR_DIR, name), "wb") as f:
+def write_index(directory, index, header, rows):
+    """Writes each row's file (its first column names it, its data is files[name]) and the index."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, index), "w") as out:
+        out.write("# " + "\t".join(header) + " (written by scripts/hostile-corpus.py)\n")
+        for name, data, columns in rows:
+            with open(os.path.join(directory, name), "wb") as f:
                 f.write(data)
-            index.write("\t".join([name, reader, reader if restore == "same" else restore, why]) + "\n")
+            out.write("\t".join([name] + columns) + "\n")
+
+
+def write_nars():
+    write_index(NAR_DIR, "index.tsv", ["file", "reader", "restore", "why"],
+                [(name, data, [reader, reader if restore == "same" else restore, why])
+                 for name, data, reader, restore, why in NARS])
 
 
 # ---------------------------------------------------------------- exports
@@ -234,13 +241,9 @@ def build_exports():
 
 
 def write_exports():
-    os.makedirs(STORE_DIR, exist_ok=True)
-    with open(os.path.join(STORE_DIR, "exports.tsv"), "w") as index:
-        index.write("# file\treader\timport\twhy (written by scripts/hostile-corpus.py)\n")
-        for name, data, reader, importing, why in EXPORTS:
-            with open(os.path.join(STORE_DIR, name), "wb") as f:
-                f.write(data)
-            index.write("\t".join([name, reader, reader if importing == "same" else importing, why]) + "\n")
+    write_index(STORE_DIR, "exports.tsv", ["file", "reader", "import", "why"],
+                [(name, data, [reader, reader if importing == "same" else importing, why])
+                 for name, data, reader, importing, why in EXPORTS])
 
 
 # ---------------------------------------------------------------- registration texts
@@ -291,12 +294,8 @@ def build_regs():
 
 
 def write_regs():
-    with open(os.path.join(STORE_DIR, "registrations.tsv"), "w") as index:
-        index.write("# file\tform\toutcome\twhy (written by scripts/hostile-corpus.py)\n")
-        for name, form, text, outcome, why in REGS:
-            with open(os.path.join(STORE_DIR, name), "wb") as f:
-                f.write(text.encode("utf-8"))
-            index.write("\t".join([name, form, outcome, why]) + "\n")
+    write_index(STORE_DIR, "registrations.tsv", ["file", "form", "outcome", "why"],
+                [(name, text.encode("utf-8"), [form, outcome, why]) for name, form, text, outcome, why in REGS])
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import org.granary.nar.testing.Allocation;
 import org.granary.nar.testing.FullTries;
 import org.granary.nar.testing.Mutator;
+import org.granary.nar.testing.OwnExceptions;
 import org.granary.nar.testing.Sandbox;
 
 /**
@@ -79,7 +80,7 @@ class NarHostileInputTest {
         long[] length = {-1};
         long allocated = Allocation.bytesAllocatedBy(() -> length[0] = NarReader.read(in, new NarVisitor() { }),
                 t -> thrown[0] = t);
-        expectOwnExceptions(thrown[0], nar, NarFormatException.class);
+        OwnExceptions.expect(thrown[0], nar, NarFormatException.class);
         if (thrown[0] == null) {
             assertTrue(length[0] <= nar.length, "a NAR longer than its input");
         }
@@ -102,7 +103,7 @@ class NarHostileInputTest {
             } catch (Throwable t) {
                 thrown = t;
             }
-            expectOwnExceptions(thrown, nar, NarFormatException.class, NarRestoreException.class);
+            OwnExceptions.expect(thrown, nar, NarFormatException.class, NarRestoreException.class);
             box.assertUntouched();
             if (thrown != null) {
                 assertEquals(List.of(), box.workEntries(), "left behind by a refused restore");
@@ -116,25 +117,6 @@ class NarHostileInputTest {
         } finally {
             box.clearWork();
         }
-    }
-
-    /** Fails, showing the input, unless {@code thrown} is null or one of the parser's own exceptions. */
-    @SafeVarargs
-    static void expectOwnExceptions(Throwable thrown, byte[] input, Class<? extends Throwable>... own) {
-        if (thrown == null || Arrays.stream(own).anyMatch(c -> c.isInstance(thrown))) {
-            return;
-        }
-        throw new AssertionError("the input was refused with " + thrown.getClass().getName()
-                + " instead of " + Arrays.toString(own) + ": " + hex(input), thrown);
-    }
-
-    /** The first 512 bytes of an input in hex, for a failure's message. */
-    static String hex(byte[] input) {
-        StringBuilder s = new StringBuilder(input.length + " bytes: ");
-        for (int i = 0; i < Math.min(input.length, 512); i++) {
-            s.append(String.format("%02x", input[i]));
-        }
-        return s.append(input.length > 512 ? "…" : "").toString();
     }
 
     /**

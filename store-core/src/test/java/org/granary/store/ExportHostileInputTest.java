@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -26,6 +25,7 @@ import org.granary.nar.NarVisitor;
 import org.granary.nar.testing.Allocation;
 import org.granary.nar.testing.FullTries;
 import org.granary.nar.testing.Mutator;
+import org.granary.nar.testing.OwnExceptions;
 import org.granary.nar.testing.Sandbox;
 
 /**
@@ -65,7 +65,7 @@ class ExportHostileInputTest {
         return Arbitraries.frequencyOf(Tuple.of(1, seeds), Tuple.of(6, MUTATOR.mutationsOf(seeds)));
     }
 
-    @Property(tries = 500, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 300, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
     void theReaderReadsToTheEndOrRefusesWithItsOwnExceptions(@ForAll("hostileExports") byte[] export) throws Throwable {
         InputStream in = new ByteArrayInputStream(export);
@@ -76,7 +76,7 @@ class ExportHostileInputTest {
                 assertTrue(reader.offset() <= export.length);
             }
         }, t -> thrown[0] = t);
-        expectOwn(thrown[0], export, ExportFormatException.class, NarFormatException.class);
+        OwnExceptions.expect(thrown[0], export, ExportFormatException.class, NarFormatException.class);
         assertTrue(allocated < ALLOCATION_ALLOWANCE + 16L * export.length,
             "reading " + export.length + " bytes allocated " + allocated + " bytes");
     }
@@ -94,7 +94,7 @@ class ExportHostileInputTest {
         } catch (Throwable t) {
             thrown = t;
         }
-        expectOwn(thrown, export, ExportFormatException.class, NarFormatException.class, NarRestoreException.class,
+        OwnExceptions.expect(thrown, export, ExportFormatException.class, NarFormatException.class, NarRestoreException.class,
             MissingReferenceException.class);
         sandbox.assertUntouched();
         imported.forEach(path -> assertTrue(store.isValidPath(path), path + " imported but not valid"));
@@ -137,22 +137,5 @@ class ExportHostileInputTest {
             }
             CrashHarness.checkItems(config, db, "after " + IMPORTS_PER_STORE + " hostile imports");
         }
-    }
-
-    @SafeVarargs
-    static void expectOwn(Throwable thrown, byte[] input, Class<? extends Throwable>... own) {
-        if (thrown == null || Arrays.stream(own).anyMatch(c -> c.isInstance(thrown))) {
-            return;
-        }
-        throw new AssertionError("refused with " + thrown.getClass().getName() + " instead of "
-            + Arrays.toString(own) + ": " + hex(input), thrown);
-    }
-
-    static String hex(byte[] input) {
-        StringBuilder s = new StringBuilder(input.length + " bytes: ");
-        for (int i = 0; i < Math.min(input.length, 512); i++) {
-            s.append(String.format("%02x", input[i]));
-        }
-        return s.append(input.length > 512 ? "…" : "").toString();
     }
 }

@@ -15,6 +15,7 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 import org.granary.nar.testing.Allocation;
 import org.granary.nar.testing.FullTries;
 import org.granary.nar.testing.Mutator;
+import org.granary.nar.testing.OwnExceptions;
 
 /**
  * Hostile registration texts (issue 7): mutations of generated reg-info and dump-db texts, read by
@@ -40,13 +41,13 @@ class RegistrationHostileInputTest {
         return Arbitraries.frequencyOf(Tuple.of(1, seeds), Tuple.of(6, MUTATOR.mutationsOf(seeds)));
     }
 
-    @Property(tries = 300, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
     void regInfoIsReadOrRefusedWithItsOwnException(@ForAll("hostileRegInfo") byte[] text) throws Throwable {
         check(text, false);
     }
 
-    @Property(tries = 300, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
     void dumpDbIsReadOrRefusedWithItsOwnException(@ForAll("hostileDumpDb") byte[] text) throws Throwable {
         check(text, true);
@@ -60,7 +61,7 @@ class RegistrationHostileInputTest {
                 : RegistrationReader.regInfo(in, HostileSeeds.STORE);
             reader.readAll();
         }, t -> thrown[0] = t);
-        ExportHostileInputTest.expectOwn(thrown[0], text, RegistrationFormatException.class);
+        OwnExceptions.expect(thrown[0], text, RegistrationFormatException.class);
         // The reader's own 64 KiB buffer, plus what the items read hold.
         assertTrue(allocated < ALLOCATION_ALLOWANCE + 64L * text.length,
             "reading " + text.length + " bytes allocated " + allocated + " bytes");

@@ -57,7 +57,7 @@ class StringHostileInputTest {
         return Arbitraries.frequencyOf(Tuple.of(1, seeds), Tuple.of(6, mutated));
     }
 
-    @Property(tries = 1000, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 500, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
     void aStorePathIsParsedExactlyOrRefusedWithItsOwnException(@ForAll("hostilePaths") String text) {
         StorePath path;
@@ -71,7 +71,7 @@ class StringHostileInputTest {
         assertEquals(text, path.toString(), "an accepted path prints back as its text");
     }
 
-    @Property(tries = 1000, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 500, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
     void aHashIsParsedExactlyOrRefusedWithItsOwnException(@ForAll("hostileHashes") String text) {
         checkHash(text, null);
@@ -80,7 +80,7 @@ class StringHostileInputTest {
         }
     }
 
-    @Property(tries = 1000, edgeCases = EdgeCasesMode.NONE)
+    @Property(tries = 500, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
     void nixBase32IsDecodedExactlyOrRefused(@ForAll("hostileBase32") String text) {
         byte[] bytes;
