@@ -16,16 +16,11 @@ mkdir -p "$T/src/sub"
 printf 'hello\n' > "$T/src/a"
 printf '#!/bin/sh\necho hi\n' > "$T/src/sub/run"; chmod +x "$T/src/sub/run"
 ln -s ../a "$T/src/sub/link"
-# A copy of the jar without the signature files that shading copies from signed dependencies (a JVM
-# refuses a jar whose signatures no longer match).
-cp cli-verify/target/granary.jar "$T/granary.jar"
-zip -q -d "$T/granary.jar" 'META-INF/*.SF' 'META-INF/*.DSA' 'META-INF/*.RSA' >/dev/null 2>&1 || true
-granary() { LC_ALL=C.UTF-8 java -XX:+UseSerialGC -jar "$T/granary.jar" "$@"; }
-granary init --root "$T/root"
+bin/granary init --root "$T/root"
 # -y prints each file descriptor's path; -f follows the JVM's threads.
 strace -f -y -qq -o "$T/trace" \
     -e trace=openat,fsync,fdatasync,msync,rename,renameat,renameat2,write,writev,pwrite64,pwritev,pwritev2 \
-    env LC_ALL=C.UTF-8 java -XX:+UseSerialGC -jar "$T/granary.jar" add --root "$T/root" "$T/src" > "$T/path"
+    bin/granary add --root "$T/root" "$T/src" > "$T/path"
 echo "added $(cat "$T/path")"
 python3 - "$T/trace" "$T/root" "$(cat "$T/path")" <<'PY'
 import re, sys
