@@ -90,7 +90,7 @@ class NarHostileInputTest {
 
     @Property(tries = 150, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
-    @FullTries.OnDisk
+    @FullTries.Costly
     void theRestorerCreatesExactlyTheNarOrNothingAndNeverWritesOutside(@ForAll("hostileNars") byte[] nar)
             throws Throwable {
         Sandbox box = sandbox();

@@ -83,7 +83,7 @@ class ExportHostileInputTest {
 
     @Property(tries = 60, edgeCases = EdgeCasesMode.NONE)
     @AddLifecycleHook(FullTries.class)
-    @FullTries.OnDisk
+    @FullTries.Costly
     void anImportMakesWholeItemsValidOrLeavesNothingAndNeverWritesOutside(@ForAll("hostileExports") byte[] export)
             throws Throwable {
         LocalStore store = store();

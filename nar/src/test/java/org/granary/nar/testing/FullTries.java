@@ -13,25 +13,25 @@ import net.jqwik.api.lifecycle.PropertyLifecycleContext;
  * A jqwik hook for the hostile-input properties: their {@code @Property(tries = …)} is the small count of
  * a plain build; the system property {@value #PROPERTY} (set by the Maven profile
  * {@code full-reliability}, for example to 100,000) replaces it. Add it with
- * {@code @AddLifecycleHook(FullTries.class)}. A property that writes to disk for every try (a restore,
- * an import with its fsyncs) and is marked {@link OnDisk} runs a tenth of that.
+ * {@code @AddLifecycleHook(FullTries.class)}. A property whose every try is costly (a restore or an
+ * import writing and syncing files, a compression) and is marked {@link Costly} runs a tenth of that.
  */
 public final class FullTries implements AroundPropertyHook {
     /** The system property giving the tries of every hostile-input property. */
     public static final String PROPERTY = "granary.hostile.tries";
 
-    /** Marks a property whose tries write to disk: the full count is a tenth of the others'. */
+    /** Marks a property whose tries are costly: the full count is a tenth of the others'. */
     @Retention(RetentionPolicy.RUNTIME)
     @Target(ElementType.METHOD)
-    public @interface OnDisk {
+    public @interface Costly {
     }
 
     @Override
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
         Integer tries = Integer.getInteger(PROPERTY);
         if (tries != null) {
-            boolean onDisk = context.targetMethod().isAnnotationPresent(OnDisk.class);
-            context.attributes().setTries(onDisk ? Math.max(1, tries / 10) : tries);
+            boolean costly = context.targetMethod().isAnnotationPresent(Costly.class);
+            context.attributes().setTries(costly ? Math.max(1, tries / 10) : tries);
         }
         return property.execute();
     }
