@@ -11,6 +11,7 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -610,11 +611,16 @@ public final class LocalStore implements AutoCloseable {
         try {
             database.register(List.of(info));
         } catch (RuntimeException | Error e) {
+            // A disk failing under the database is an I/O error of this add, as the adding methods declare it.
+            Throwable thrown = e instanceof UncheckedIOException io ? io.getCause() : e;
             try {
                 FileTrees.deleteTree(target);
                 Canonicaliser.syncDirectory(physicalStoreDir);
             } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
+                thrown.addSuppressed(cleanup);
+            }
+            if (thrown instanceof IOException io) {
+                throw io;
             }
             throw e;
         }

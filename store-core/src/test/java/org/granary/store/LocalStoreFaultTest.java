@@ -108,14 +108,14 @@ class LocalStoreFaultTest {
         }
         Path filler = fill(database.resolve("filler"));
         List<StorePath> added = new ArrayList<>();
-        UncheckedIOException failure = null;
+        IOException failure = null;
         try (LocalStore store = LocalStore.open(config)) {
             // Each registration needs pages: fill until one cannot be committed.
             for (int i = 0; i < 2000 && failure == null; i++) {
                 try {
                     added.add(store.addTextToStore("item-" + i, "item " + i + " " + "x".repeat(3000) + "\n",
                         List.of(first)));
-                } catch (UncheckedIOException e) {
+                } catch (IOException e) {
                     failure = e;
                 }
             }
