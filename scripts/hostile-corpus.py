@@ -53,10 +53,10 @@ def directory(*entries):
     return out + s(")")
 
 
-def nested(depth):
+def nested(depth, name="d"):
     out = strs("(", "type", "directory")
     for _ in range(depth):
-        out += strs("entry", "(", "name", "d", "node", "(", "type", "directory")
+        out += strs("entry", "(", "name", name, "node", "(", "type", "directory")
     for _ in range(depth):
         out += strs(")", ")")
     return out + s(")")
@@ -129,10 +129,12 @@ def build_nars():
     d = prefix + b"x" + b"\0\0\0\x01\0\0\0" + s(")")
     nar("nonzero-padding.nar", d, "NarFormatException@%d" % (len(prefix) + 4), "same",
         "a padding byte that is not zero: two encodings of one tree would hash differently")
-    d = MAGIC + nested(2500)
-    nar("nested-2500.nar", d, "ok", "NarRestoreException",
-        "2500 nested directories: parsed without recursion; the restore fails when the path outgrows "
-        "PATH_MAX and leaves nothing")
+    d = MAGIC + nested(600)
+    nar("nested-600.nar", d, "ok", "ok", "600 nested directories: parsed without recursion, restored whole")
+    d = MAGIC + nested(20, "n" * 255)
+    nar("nested-long-names.nar", d, "ok", "NarRestoreException",
+        "20 nested directories of 255-byte names: the restore fails when the path outgrows PATH_MAX on the "
+        "way down and leaves nothing")
     d = MAGIC + directory((b"\xff\xfe", regular(b"x")))
     nar("name-invalid-utf8.nar", d, "ok", "NarRestoreException",
         "a name that is not UTF-8: valid NAR, but a JVM under a UTF-8 locale cannot create it exactly")
