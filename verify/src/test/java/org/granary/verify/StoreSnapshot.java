@@ -17,7 +17,7 @@ import org.granary.store.StoreDatabase;
 import org.granary.store.StorePath;
 
 /**
- * Everything a verification could change, as text to compare: every file under the root (type, mode,
+ * Everything a verification could change, as text to compare: every file under a directory (type, mode,
  * owner, mtime, size, contents hash or link target) but LMDB's reader table {@code lock.mdb}, and every
  * row of the database (each valid path's information, references and referrers).
  */
@@ -32,7 +32,8 @@ final class StoreSnapshot {
             files = walk.toList();
         }
         for (Path file : files) {
-            if (file.getFileName() != null && file.getFileName().toString().equals("lock.mdb")) {
+            // The top's own times change with any entry made in it; what is under it is what counts.
+            if (file.equals(root) || file.getFileName().toString().equals("lock.mdb")) {
                 continue;
             }
             Map<String, Object> a = Files.readAttributes(file, "unix:mode,uid,gid,lastModifiedTime,size", NOFOLLOW_LINKS);
