@@ -43,6 +43,17 @@ final class NarDirectory implements Substituter {
         return cache;
     }
 
+    /** A directory {@link #of} wrote earlier, with the information of {@code paths} read from the database. */
+    static NarDirectory open(Path directory, StoreConfig config, Collection<StorePath> paths) {
+        NarDirectory cache = new NarDirectory(directory);
+        try (StoreDatabase db = StoreDatabase.open(config.databaseDir(), config.storeDir().logical())) {
+            for (StorePath path : paths) {
+                db.pathInfo(path).ifPresent(info -> cache.infos.put(path, info));
+            }
+        }
+        return cache;
+    }
+
     /** Where the NAR of a path is. */
     Path nar(StorePath path) {
         return directory.resolve(path.hashPart() + ".nar");
