@@ -170,7 +170,7 @@ public final class Granary {
     /** One line for the user: the JDK's file-system exceptions only name the path, so say what happened. */
     static String describe(Throwable exception) {
         if (exception instanceof NoSuchFileException missing) {
-            return missing.getFile() + ": no such file or directory";
+            return missing.getFile() + ": " + (missing.getReason() != null ? missing.getReason() : "no such file or directory");
         }
         if (exception instanceof FileSystemException fs && fs.getReason() != null) {
             return fs.getFile() + ": " + fs.getReason();
