@@ -55,7 +55,8 @@ import picocli.CommandLine.Spec;
     footer = {
         "  granary verify --root ./my-root                     existence, database, metadata",
         "  granary verify --root ./my-root --contents --jobs 4 also rehash every item",
-        "  granary verify --contents --repair                  fix metadata drift; invalidate lone missing items",
+        "  granary verify --contents --repair --substituter file:///srv/cache --trusted-key cache-1:AbC...=",
+        "                                                      repair from a binary cache",
         "  granary verify --contents --json > report.json      the report as JSON"})
 final class VerifyCommand implements Callable<Integer> {
     /** Exit status when damage remains. */
@@ -80,12 +81,14 @@ final class VerifyCommand implements Callable<Integer> {
     int jobs = Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--substituter", paramLabel = "URL",
-        description = "A binary cache to repair from (file://DIR, http(s)://HOST), asked in the order given. "
-            + "Not available in this build yet: binary caches come with the cache module.")
+        description = "A binary cache to repair from (file:///DIR, http(s)://HOST[/PREFIX], as written by "
+            + "nix copy, guix publish or granary cache push), asked in the order given; its nix-cache-info must "
+            + "name this store dir. Needs --trusted-key or --allow-unsigned.")
     List<String> substituters = new ArrayList<>();
 
     @Option(names = "--trusted-key", paramLabel = "KEY",
-        description = "A public key (NAME:BASE64) whose signatures on substitutes are trusted.")
+        description = "A Nix public key (NAME:BASE64, as nix-store --generate-binary-cache-key or granary cache "
+            + "keygen write it) whose signatures (Sig:) on narinfos are trusted; repeatable.")
     List<String> trustedKeys = new ArrayList<>();
 
     @Option(names = "--allow-unsigned", description = "Accept substitutes without a trusted signature "
@@ -102,7 +105,8 @@ final class VerifyCommand implements Callable<Integer> {
         if (jobs < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--jobs must be at least 1, not " + jobs);
         }
-        List<Substituter> opened = Substituters.open(spec.commandLine(), substituters, trustedKeys, allowUnsigned);
+        List<Substituter> opened = Substituters.open(spec.commandLine(), store.storeDir, substituters, trustedKeys,
+            allowUnsigned);
         ProgressBar bar = ProgressBar.stderrIsTerminal() ? new ProgressBar(err) : null;
         VerifyOptions options = VerifyOptions.defaults().withContents(contents).withRepair(repair).withJobs(jobs)
             .withSubstituters(opened).withListener(bar == null ? Progress.Listener.NONE : bar);

@@ -101,10 +101,16 @@ class VerifyCommandTest {
             missing.stderr());
         Run jobs = GranaryCommandTest.run("verify", "--root", root.toString(), "--jobs", "0");
         assertEquals(2, jobs.status(), jobs.stderr());
-        Run substituter = GranaryCommandTest.run("verify", "--root", root.toString(), "--repair", "--substituter",
+        Run unkeyed = GranaryCommandTest.run("verify", "--root", root.toString(), "--repair", "--substituter",
             "file:///srv/cache");
-        assertEquals(2, substituter.status());
-        assertTrue(substituter.stderr().contains("not supported by this build yet"), substituter.stderr());
+        assertEquals(2, unkeyed.status());
+        assertTrue(unkeyed.stderr().contains("needs --trusted-key"), unkeyed.stderr());
+        Run badKey = GranaryCommandTest.run("verify", "--root", root.toString(), "--repair", "--substituter",
+            "file:///srv/cache", "--trusted-key", "no-colon");
+        assertEquals(2, badKey.status(), badKey.stderr());
+        Run scheme = GranaryCommandTest.run("verify", "--root", root.toString(), "--repair", "--substituter",
+            "ftp://host/cache", "--allow-unsigned");
+        assertEquals(2, scheme.status(), scheme.stderr());
     }
 
     @Test

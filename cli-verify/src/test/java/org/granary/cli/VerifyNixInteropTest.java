@@ -38,22 +38,9 @@ class VerifyNixInteropTest {
     void granaryReportsTheItemsNixReportsPlusTheMetadataNixIgnores() throws IOException {
         NixOracle.assumeAvailable();
         NixOracle nix = NixOracle.open(tmp.resolve("nix"));
-        Map<String, String> items = new LinkedHashMap<>();
-        for (String name : List.of("changed", "truncated", "file-deleted", "writable", "made-executable", "added",
-                "clean")) {
-            Path dir = Files.createDirectories(tmp.resolve("src/" + name + "/sub"));
-            Files.writeString(dir.resolveSibling("data"), name + " data\n".repeat(50));
-            Files.writeString(dir.resolve("other"), "other file of " + name + "\n");
-            items.put(name, nix.addSource(dir.getParent()));
-        }
-        items.put("leaf", nix.toFile("leaf", "a leaf"));
-        items.put("whole-deleted", nix.toFile("whole-deleted", "nothing refers to this"));
-        items.put("user", nix.toFile("user", "uses " + items.get("leaf"), items.get("leaf")));
+        Map<String, String> items = makeStore(nix);
         Path root = nix.root();
-        GranaryCommandTest.Run imported = GranaryCommandTest.run("db", "import", "--root", root.toString(), "--sqlite",
-            nix.stateDir().resolve("db/db.sqlite").toString());
-        assertEquals(0, imported.status(), imported.stderr());
-
+        importInto(nix);
         GranaryCommandTest.Run before = GranaryCommandTest.run("verify", "--root", root.toString(), "--contents");
         assertEquals(0, before.status(), before.out() + before.stderr());
         assertEquals(Set.of(), nixDamage(nix), "Nix finds the fresh store sound too");
@@ -78,6 +65,111 @@ class VerifyNixInteropTest {
             + after.out());
         assertFalse(granaryDamage.contains(items.get("writable")));
         assertFalse(metadata.contains(items.get("clean")) || granaryDamage.contains(items.get("clean")));
+    }
+
+    @Test
+    void repairFromACacheWrittenByNixCopyRestoresEverythingAndNixFindsTheStoreSound() throws IOException {
+        NixOracle.assumeAvailable();
+        NixOracle nix = NixOracle.open(tmp.resolve("nix"));
+        Map<String, String> items = makeStore(nix);
+        Path secret = tmp.resolve("secret");
+        Path pub = tmp.resolve("public");
+        nix.nixStore("--generate-binary-cache-key", "nix-cache-1", secret.toString(), pub.toString());
+        Path cache = tmp.resolve("cache");
+        List<String> copy = new java.util.ArrayList<>(List.of("copy", "--to",
+            "file://" + cache + "?compression=xz&secret-key=" + secret));
+        copy.addAll(items.values());
+        nix.nix(copy.toArray(String[]::new));
+        repairAndCheck(nix, items, "file://" + cache, Files.readString(pub).strip());
+    }
+
+    @Test
+    void repairFromACacheWrittenByGranaryCachePushRestoresEverything() throws IOException {
+        NixOracle.assumeAvailable();
+        NixOracle nix = NixOracle.open(tmp.resolve("nix"));
+        Map<String, String> items = makeStore(nix);
+        Path root = nix.root();
+        importInto(nix);
+        Path secret = tmp.resolve("granary.sec");
+        Path pub = tmp.resolve("granary.pub");
+        GranaryCommandTest.Run keygen = GranaryCommandTest.run("cache", "keygen", "granary-cache-1", secret.toString(),
+            pub.toString());
+        assertEquals(0, keygen.status(), keygen.stderr());
+        Path cache = tmp.resolve("pushed");
+        List<String> push = new java.util.ArrayList<>(List.of("cache", "push", "--root", root.toString(), "--key",
+            secret.toString(), cache.toString()));
+        push.addAll(items.values());
+        GranaryCommandTest.Run pushed = GranaryCommandTest.run(push.toArray(String[]::new));
+        assertEquals(0, pushed.status(), pushed.stderr());
+        Path otherSecret = tmp.resolve("other.sec");
+        Path otherPub = tmp.resolve("other.pub");
+        assertEquals(0, GranaryCommandTest.run("cache", "keygen", "granary-cache-1", otherSecret.toString(),
+            otherPub.toString()).status());
+
+        // Trusting another key of the same name: every substitute is refused and the items stay as they were.
+        damage(nix, items);
+        Path truncated = nix.physicalPath(items.get("truncated")).resolve("data");
+        GranaryCommandTest.Run refused = GranaryCommandTest.run("verify", "--root", root.toString(), "--contents",
+            "--repair", "--substituter", cache.toUri().toString(), "--trusted-key", Files.readString(otherPub).strip());
+        assertEquals(1, refused.status(), refused.out() + refused.stderr());
+        assertTrue(refused.out().contains("refused"), refused.out());
+        assertEquals(0, Files.size(truncated));
+        assertFalse(Files.exists(nix.physicalPath(items.get("whole-deleted"))));
+
+        GranaryCommandTest.Run repair = GranaryCommandTest.run("verify", "--root", root.toString(), "--contents",
+            "--repair", "--substituter", cache.toUri().toString(), "--trusted-key", Files.readString(pub).strip());
+        assertEquals(0, repair.status(), repair.out() + repair.stderr());
+        assertEquals(0, GranaryCommandTest.run("verify", "--root", root.toString(), "--contents").status());
+        assertEquals(Set.of(), nixDamage(nix), "nix-store --verify --check-contents finds the repaired store sound");
+    }
+
+    /**
+     * Damages the store every way, repairs it from the cache with the key, and checks that Granary repaired
+     * every finding and that both Granary and Nix then find every item intact.
+     */
+    private void repairAndCheck(NixOracle nix, Map<String, String> items, String cache, String key) throws IOException {
+        Path root = nix.root();
+        if (!Files.exists(root.resolve("var/guix/db/lmdb"))) {
+            importInto(nix);
+        }
+        damage(nix, items);
+        GranaryCommandTest.Run repair = GranaryCommandTest.run("verify", "--root", root.toString(), "--contents",
+            "--repair", "--substituter", cache, "--trusted-key", key);
+        assertEquals(0, repair.status(), repair.out() + repair.stderr());
+        Map<String, Set<String>> found = findingsByKind(repair.lines());
+        assertEquals(Set.of(items.get("whole-deleted")), found.get("missing"), repair.out());
+        assertEquals(5, found.get("contents").size(), repair.out());
+        for (String line : repair.lines()) {
+            if (line.isEmpty()) {
+                break;
+            }
+            assertTrue(line.contains("[repaired]"), line);
+        }
+        GranaryCommandTest.Run after = GranaryCommandTest.run("verify", "--root", root.toString(), "--contents");
+        assertEquals(0, after.status(), after.out());
+        assertEquals(Set.of(), nixDamage(nix), "nix-store --verify --check-contents finds the repaired store sound");
+    }
+
+    private static void importInto(NixOracle nix) {
+        GranaryCommandTest.Run imported = GranaryCommandTest.run("db", "import", "--root", nix.root().toString(),
+            "--sqlite", nix.stateDir().resolve("db/db.sqlite").toString());
+        assertEquals(0, imported.status(), imported.stderr());
+    }
+
+    /** Trees and text items made by Nix: one per kind of damage, a clean one, and a leaf with a referrer. */
+    private Map<String, String> makeStore(NixOracle nix) throws IOException {
+        Map<String, String> items = new LinkedHashMap<>();
+        for (String name : List.of("changed", "truncated", "file-deleted", "writable", "made-executable", "added",
+                "clean")) {
+            Path dir = Files.createDirectories(tmp.resolve("src/" + name + "/sub"));
+            Files.writeString(dir.resolveSibling("data"), name + " data\n".repeat(50));
+            Files.writeString(dir.resolve("other"), "other file of " + name + "\n");
+            items.put(name, nix.addSource(dir.getParent()));
+        }
+        items.put("leaf", nix.toFile("leaf", "a leaf"));
+        items.put("whole-deleted", nix.toFile("whole-deleted", "nothing refers to this"));
+        items.put("user", nix.toFile("user", "uses " + items.get("leaf"), items.get("leaf")));
+        return items;
     }
 
     /** One damage per item, as a failing disk, a crash or a person with root can do it. */

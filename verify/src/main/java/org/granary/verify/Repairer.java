@@ -39,7 +39,10 @@ import org.granary.store.StorePath;
  *     deleted. At every moment the item's path names either the old copy or the whole new one;</li>
  * <li>metadata drift is fixed by canonicalising in place (only modes and times change, never contents);</li>
  * <li>missing items that no substituter has and that nothing else valid refers to (directly, or through
- *     other such items) are invalidated in one transaction, as the daemon drops missing leaves.</li>
+ *     other such items) are invalidated in one transaction, as the daemon drops missing leaves. An item a
+ *     substituter offered but that was refused (a bad signature, a wrong NAR hash) or that could not be
+ *     fetched is not invalidated: it is reported, so that a corrected key or a cache back online can
+ *     still restore it.</li>
  * </ul>
  * Database inconsistencies and leftovers are left as they are. Used once, from one thread.
  */
@@ -116,7 +119,8 @@ final class Repairer {
                         result.set(i, result.get(i).withAction(Finding.Action.FAILED, outcome.detail()));
                     }
                 }
-                if (missing) {
+                // Only when no substituter has the item: a refused or unreachable one may serve it on another try.
+                if (missing && !outcome.offered()) {
                     unrepairedMissing.put(path, outcome.detail());
                 }
             }
@@ -153,8 +157,11 @@ final class Repairer {
         }
     }
 
-    /** Whether a substitute was put in place, and from where or why not. */
-    private record Outcome(boolean installed, String detail) {}
+    /**
+     * Whether a substitute was put in place, and from where or why not; {@code offered} is whether any
+     * substituter had the item or could not be asked (as opposed to all saying they do not have it).
+     */
+    private record Outcome(boolean installed, boolean offered, String detail) {}
 
     /**
      * Asks each substituter in turn until one substitute is in place; otherwise gathers every
@@ -162,9 +169,10 @@ final class Repairer {
      */
     private Outcome substitute(PathInfo info) {
         if (substituters.isEmpty()) {
-            return new Outcome(false, "no substituter configured");
+            return new Outcome(false, false, "no substituter configured");
         }
         List<String> reasons = new ArrayList<>();
+        boolean offered = false;
         for (Substituter substituter : substituters) {
             try {
                 Optional<Substitute> found = substituter.lookup(info.path());
@@ -172,18 +180,21 @@ final class Repairer {
                     reasons.add(substituter.uri() + " does not have it");
                     continue;
                 }
+                offered = true;
                 String refused = install(info, found.get());
                 if (refused == null) {
-                    return new Outcome(true, "from " + substituter.uri());
+                    return new Outcome(true, true, "from " + substituter.uri());
                 }
                 reasons.add(substituter.uri() + ": " + refused);
             } catch (SubstituteException e) {
+                offered = true;
                 reasons.add(substituter.uri() + " refused: " + e.getMessage());
             } catch (IOException | RuntimeException e) {
+                offered = true;
                 reasons.add(substituter.uri() + ": " + e.getMessage());
             }
         }
-        return new Outcome(false, String.join("; ", reasons));
+        return new Outcome(false, offered, String.join("; ", reasons));
     }
 
     /**
