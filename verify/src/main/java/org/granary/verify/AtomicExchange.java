@@ -3,12 +3,11 @@ package org.granary.verify;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.URL;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import org.granary.store.NativeLibraries;
 
 /**
  * Puts a new copy of a store item in place of the old one so that the item's path always names a whole
@@ -82,29 +81,15 @@ final class AtomicExchange {
             System.getProperty("sun.jnu.encoding", "UTF-8")));
     }
 
-    /** Loads the JNI library from the class path, as store-core's OpenSslDigest does; any failure means "not available". */
+    /** Loads the JNI library ({@link NativeLibraries}); any failure means "not available". */
     private static boolean loadLibrary() {
-        if ("rename".equals(System.getProperty("granary.exchange"))) {
-            return false;
-        }
-        URL library = AtomicExchange.class.getResource("native/libgranary-exchange.so");
-        if (library == null) {
+        if ("rename".equals(System.getProperty("granary.exchange"))
+                || !NativeLibraries.load(AtomicExchange.class, "native/libgranary-exchange.so")) {
             return false;
         }
         try {
-            if ("file".equals(library.getProtocol())) {
-                System.load(Path.of(library.toURI()).toString());
-            } else {
-                Path copy = Files.createTempFile("granary-exchange-", ".so");
-                try (InputStream in = library.openStream()) {
-                    Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
-                    System.load(copy.toString());
-                } finally {
-                    Files.deleteIfExists(copy); // the loaded library stays mapped
-                }
-            }
             return load();
-        } catch (IOException | java.net.URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
+        } catch (UnsatisfiedLinkError e) {
             return false;
         }
     }

@@ -8,6 +8,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -22,6 +24,7 @@ import org.granary.nar.FileTrees;
 import org.granary.nar.NarRestorer;
 import org.granary.store.Canonicaliser;
 import org.granary.store.Hash;
+import org.granary.store.HashAlgorithm;
 import org.granary.store.PathInfo;
 import org.granary.store.PathLocks;
 import org.granary.store.StoreDatabase;
@@ -208,11 +211,12 @@ final class Repairer {
         try {
             Hash narHash;
             long narSize;
+            // The restorer reads every byte (it never skips), so the digest sees exactly the NAR it restored.
+            MessageDigest digest = HashAlgorithm.SHA256.newDigest();
             try (InputStream nar = substitute.openNar();
-                    HashingInputStream hashing = new HashingInputStream(new BufferedInputStream(nar, 1 << 16))) {
-                NarRestorer.restore(hashing, temp);
-                narHash = hashing.sha256();
-                narSize = hashing.count();
+                    InputStream hashing = new DigestInputStream(new BufferedInputStream(nar, 1 << 16), digest)) {
+                narSize = NarRestorer.restore(hashing, temp);
+                narHash = Hash.of(HashAlgorithm.SHA256, digest.digest());
             }
             if (!narHash.equals(info.narHash()) || (info.narSize() != 0 && narSize != info.narSize())) {
                 return "its NAR is " + ItemChecker.describe(narHash, narSize) + ", the database has "
