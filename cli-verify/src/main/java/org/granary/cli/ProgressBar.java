@@ -16,7 +16,9 @@ final class ProgressBar implements Progress.Listener {
     private static final int WIDTH = 24;
 
     private final PrintWriter err;
-    private final long start = System.nanoTime();
+    /** When the phase shown began: rates and times left count from there. */
+    private long phaseStart = System.nanoTime();
+    private Progress.Phase phase;
     private long lastDraw;
     private boolean drawn;
 
@@ -37,13 +39,17 @@ final class ProgressBar implements Progress.Listener {
     @Override
     public synchronized void progress(Progress progress) {
         long now = System.nanoTime();
+        if (progress.phase() != phase) {
+            phase = progress.phase();
+            phaseStart = now;
+        }
         boolean last = progress.itemsDone() == progress.itemsTotal();
         if (!last && drawn && now - lastDraw < REDRAW_NANOS) {
             return;
         }
         lastDraw = now;
         drawn = true;
-        err.print("\r\033[K" + line(progress, (now - start) / 1e9));
+        err.print("\r\033[K" + line(progress, (now - phaseStart) / 1e9));
         err.flush();
     }
 
@@ -55,7 +61,7 @@ final class ProgressBar implements Progress.Listener {
         }
     }
 
-    /** The bar's text for a progress report after {@code seconds}. */
+    /** The bar's text for a progress report {@code seconds} into its phase. */
     static String line(Progress progress, double seconds) {
         boolean bytes = progress.bytesTotal() > 0;
         double fraction = bytes ? (double) progress.bytesDone() / progress.bytesTotal()

@@ -169,8 +169,8 @@ final class VerifyCommand implements Callable<Integer> {
                 ProgressBar.size(summary.bytesHashed()), summary.itemsHashed() / Math.max(seconds, 1e-3),
                 ProgressBar.size((long) (summary.bytesHashed() / Math.max(seconds, 1e-3))))
             : " (contents not checked: --contents)";
-        out.println(String.format(Locale.ROOT, "%d items checked%s in %.2f s, %d jobs", summary.items(), hashed,
-            seconds, summary.jobs()));
+        out.println(String.format(Locale.ROOT, "%d items checked%s in %.2f s, %d job%s", summary.items(), hashed,
+            seconds, summary.jobs(), summary.jobs() == 1 ? "" : "s"));
         out.println(report.sound() ? "the store is sound" + (summary.repair() && summary.repaired()
             + summary.invalidated() > 0 ? " (after repair)" : "")
             : summary.remaining() + " finding" + (summary.remaining() == 1 ? "" : "s") + " of damage remain"

@@ -114,6 +114,16 @@ class VerifyCommandTest {
     }
 
     @Test
+    void theProgressBarShowsItemsBytesRateAndTimeLeft() {
+        String line = ProgressBar.line(new org.granary.verify.Progress(org.granary.verify.Progress.Phase.CONTENTS,
+            5, 10, 500_000_000, 1_000_000_000), 2.0);
+        assertEquals("hashing  [############............] 5/10 items  500.0 MB/1.0 GB  250.0 MB/s  ETA 0:02", line);
+        String items = ProgressBar.line(new org.granary.verify.Progress(org.granary.verify.Progress.Phase.ITEMS,
+            10, 10, 0, 0), 0.5);
+        assertEquals("items    [########################] 10/10 items  20 items/s", items);
+    }
+
+    @Test
     void helpExplainsEachCheck() {
         Run help = GranaryCommandTest.run("verify", "--help");
         assertEquals(0, help.status());
