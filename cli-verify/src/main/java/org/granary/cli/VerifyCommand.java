@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
             + "but is not damage: substituted items name derivations never built here).",
         "  missing    every valid item exists in the store dir.",
         "  metadata   every file of every item is canonical: mode 0444, or 0555 for directories and "
-            + "executables (no write, setuid, setgid or sticky bit), mtime 1, owner root when run as root.",
+            + "executables (no write, setuid, setgid or sticky bit), mtime 1 (owners are not checked).",
         "  contents   with --contents: every item's NAR is hashed again (in parallel, --jobs at a time) and "
             + "must have the NAR hash and size of the database; an unreadable file is reported by name "
             + "and the check goes on.",

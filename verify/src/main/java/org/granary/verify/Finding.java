@@ -30,7 +30,7 @@ public record Finding(Kind kind, String path, String file, String expected, Stri
         MISSING,
         /** An item whose NAR hash or size is not the database's, or that cannot be read. */
         CONTENTS,
-        /** An item whose modes, mtimes or owners are not canonical. */
+        /** An item whose modes or mtimes are not canonical. */
         METADATA,
         /** A database inconsistency: a reference, referrer or deriver that is not valid or not mirrored. */
         REFERENCE,

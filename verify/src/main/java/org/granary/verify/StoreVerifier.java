@@ -35,7 +35,8 @@ import org.granary.store.StorePath;
  *     substituted items name derivations never built here) — findings of kind {@code reference};</li>
  * <li><b>existence</b>: each valid item must be in the store dir — {@code missing};</li>
  * <li><b>metadata</b>: each item must be canonical (modes 0444/0555, no write, setuid, setgid or sticky
- *     bit, mtime 1, and owner root when run as root) — {@code metadata}, the first deviation of each item;</li>
+ *     bit, mtime 1; owners are not checked, as they differ between Guix's setups) — {@code metadata}, the
+ *     first deviation of each item;</li>
  * <li><b>contents</b> (optional): each item's NAR, hashed afresh, must have the database's hash and size —
  *     {@code contents}; an item that cannot be read is a finding naming the file, and the check goes on;</li>
  * <li><b>leftovers</b>: each entry of the store dir that is not a valid item (a temporary of an
@@ -83,7 +84,10 @@ public final class StoreVerifier {
         requireExisting(physicalStoreDir, "store dir");
         requireExisting(config.physicalStateDir(), "state dir");
         requireExisting(config.databaseDir().resolve("data.mdb"), "Granary database (import one with granary db import)");
-        Canonicaliser canonicaliser = Canonicaliser.forThisProcess();
+        // Owners are not checked or changed: root:root in the classic setup, the daemon's user in the
+        // unprivileged one; a root verifier must not call every item of the latter damaged. Restored items
+        // belong to this process, as additions do.
+        Canonicaliser canonicaliser = Canonicaliser.keepingOwners();
         try (GcLock.Held gc = GcLock.at(config.physicalStateDir()).lockShared();
                 StoreDatabase database = StoreDatabase.open(config.databaseDir(), storeDir.logical())) {
             List<Finding> findings = new ArrayList<>();
