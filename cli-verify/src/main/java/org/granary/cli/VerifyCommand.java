@@ -124,6 +124,13 @@ final class VerifyCommand implements Callable<Integer> {
         if (bar != null) {
             bar.clear();
         }
+        int leftovers = report.summary().byKind().get(Finding.Kind.LEFTOVER);
+        if (report.summary().items() == 0 && leftovers > 0) {
+            // The lesson of Nix's --store mix-ups: an empty database beside a full store dir is usually the wrong state dir.
+            err.println("granary: warning: the database has no valid path but the store dir has " + leftovers
+                + " entries; are --root, --store-dir and --state-dir right? (granary db import copies a Guix database)");
+            err.flush();
+        }
         if (json) {
             ReportJson.write(report, out);
             out.println();

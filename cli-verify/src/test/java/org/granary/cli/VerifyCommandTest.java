@@ -124,6 +124,16 @@ class VerifyCommandTest {
     }
 
     @Test
+    void anEmptyDatabaseBesideAFullStoreDirIsWarnedAbout() {
+        Run other = GranaryCommandTest.run("verify", "--root", root.toString(), "--state-dir", "/var/other");
+        assertEquals(2, other.status(), "no database there: " + other.stderr());
+        assertEquals(0, GranaryCommandTest.run("init", "--root", root.toString(), "--state-dir", "/var/other").status());
+        Run empty = GranaryCommandTest.run("verify", "--root", root.toString(), "--state-dir", "/var/other");
+        assertEquals(0, empty.status(), empty.stderr());
+        assertTrue(empty.stderr().contains("the database has no valid path"), empty.stderr());
+    }
+
+    @Test
     void helpExplainsEachCheck() {
         Run help = GranaryCommandTest.run("verify", "--help");
         assertEquals(0, help.status());
