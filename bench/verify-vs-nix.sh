@@ -4,7 +4,7 @@
 #
 # Usage: bench/verify-vs-nix.sh [WORK [ROUNDS]]
 #   WORK    a scratch directory, emptied first (default /tmp/granary-verify-bench); needs about 2 GB
-#   ROUNDS  timed rounds of each command (default 3); the best round is reported
+#   ROUNDS  timed rounds of each command, interleaved (default 3); the fastest round of each is reported
 #
 # Build first, from the top of the repository: mvn -q -o -DskipTests package
 #
@@ -12,15 +12,17 @@
 # under WORK/root), never the machine's: one item per entry of /usr/lib/x86_64-linux-gnu, /usr/share/doc,
 # /usr/lib/python3.11, /usr/lib/llvm-14 and a JDK under /usr/lib/jvm (about 1.5 GB in about 3,000 items).
 # `granary db import` copies Nix's database into Granary's, beside it under the same root. Every command
-# then reads the same files: one untimed round of each warms the page cache, then ROUNDS timed rounds.
+# then reads the same files: one untimed round of each warms the page cache, then ROUNDS timed rounds
+# that alternate the three commands.
 #
 #   granary   granary verify --root ROOT --contents            (jobs: one per core)
 #   nix       nix-store --verify --check-contents               (one thread)
 #   sha256sum find ROOT/gnu/store -type f | xargs -P CORES sha256sum   (file bytes, not NAR bytes)
 #
-# It prints seconds, items/s, MB/s (NAR bytes; file bytes for sha256sum), peak resident memory
-# (/usr/bin/time -f %M, KB) and the ratios; targets: nix/granary >= 1.8, granary/sha256sum <= 1.2. The exit
-# status is non-zero if a command fails or a verifier finds the fresh store unsound.
+# It prints wall and CPU (user + system) seconds, items/s, MB/s (NAR bytes; file bytes for sha256sum),
+# peak resident memory (/usr/bin/time -f %M, KB), the load average, and the ratios; targets: nix/granary
+# >= 1.8, granary/sha256sum <= 1.2 (wall). CPU seconds say what each needs when the machine is shared.
+# The exit status is non-zero if a command fails or a verifier finds the fresh store unsound.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
