@@ -18,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.granary.nar.FileTrees;
 import org.granary.nar.testing.NixOracle;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,14 +32,22 @@ class VerifyNixInteropTest {
     @TempDir
     Path tmp;
 
+    /** A private Nix store under {@code tmp}, made afresh for each test, and its items by role. */
+    private NixOracle nix;
+    private Map<String, String> items;
+
+    @BeforeEach
+    void makeNixStore() throws IOException {
+        NixOracle.assumeAvailable();
+        nix = NixOracle.open(tmp.resolve("nix"));
+        items = makeStore(nix);
+    }
+
     private static final Pattern NIX_DAMAGE =
         Pattern.compile("path '(" + Pattern.quote(NixOracle.STORE_DIR) + "/[^']+)' (was modified|disappeared)");
 
     @Test
     void granaryReportsTheItemsNixReportsPlusTheMetadataNixIgnores() throws IOException {
-        NixOracle.assumeAvailable();
-        NixOracle nix = NixOracle.open(tmp.resolve("nix"));
-        Map<String, String> items = makeStore(nix);
         Path root = nix.root();
         importInto(nix);
         GranaryCommandTest.Run before = GranaryCommandTest.run("verify", "--root", root.toString(), "--contents");
@@ -69,9 +78,6 @@ class VerifyNixInteropTest {
 
     @Test
     void repairFromACacheWrittenByNixCopyRestoresEverythingAndNixFindsTheStoreSound() throws IOException {
-        NixOracle.assumeAvailable();
-        NixOracle nix = NixOracle.open(tmp.resolve("nix"));
-        Map<String, String> items = makeStore(nix);
         Path secret = tmp.resolve("secret");
         Path pub = tmp.resolve("public");
         nix.nixStore("--generate-binary-cache-key", "nix-cache-1", secret.toString(), pub.toString());
@@ -85,9 +91,6 @@ class VerifyNixInteropTest {
 
     @Test
     void repairFromACacheWrittenByGranaryCachePushRestoresEverything() throws IOException {
-        NixOracle.assumeAvailable();
-        NixOracle nix = NixOracle.open(tmp.resolve("nix"));
-        Map<String, String> items = makeStore(nix);
         Path root = nix.root();
         importInto(nix);
         Path secret = tmp.resolve("granary.sec");
