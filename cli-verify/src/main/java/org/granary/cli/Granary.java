@@ -115,7 +115,8 @@ public final class Granary {
 
     /** The subcommands, in the order {@code --help} lists them. */
     private static final String[] SUBCOMMANDS = {
-        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache"};
+        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache",
+        "verify"};
 
     /**
      * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
@@ -162,6 +163,8 @@ public final class Granary {
                 return new DbCommand();
             case "cache":
                 return new CacheCommand();
+            case "verify":
+                return new VerifyCommand();
             default:
                 throw new IllegalArgumentException(name);
         }
@@ -170,7 +173,7 @@ public final class Granary {
     /** One line for the user: the JDK's file-system exceptions only name the path, so say what happened. */
     static String describe(Throwable exception) {
         if (exception instanceof NoSuchFileException missing) {
-            return missing.getFile() + ": no such file or directory";
+            return missing.getFile() + ": " + (missing.getReason() != null ? missing.getReason() : "no such file or directory");
         }
         if (exception instanceof FileSystemException fs && fs.getReason() != null) {
             return fs.getFile() + ": " + fs.getReason();

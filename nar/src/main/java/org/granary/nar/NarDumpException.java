@@ -19,6 +19,12 @@ public class NarDumpException extends IOException {
         this.path = path;
     }
 
+    /** {@code problem} completes the message {@code path + ": " + problem}; {@code cause} is the failure beneath. */
+    public NarDumpException(Path path, String problem, Throwable cause) {
+        super(path + ": " + problem, cause);
+        this.path = path;
+    }
+
     /** The file that could not be archived. */
     public Path path() {
         return path;

@@ -3,8 +3,11 @@ package org.granary.nar;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
@@ -30,8 +33,9 @@ import java.util.Set;
  * regular file executable iff its owner-execute bit is set, symlinks never followed (their targets
  * recorded as is), names and targets as their exact bytes. Refused with {@link NarDumpException} naming
  * the file: sockets, FIFOs and devices; a name or target the JVM cannot represent exactly (see the
- * package documentation); a regular file whose size changes while it is read. Other I/O failures (a file
- * that cannot be read, for example) propagate as they are. After any exception the output holds a
+ * package documentation); a regular file whose size changes while it is read; an error while reading a
+ * file's contents (such as EIO), with the JDK's exception as the cause. Other I/O failures (opening a
+ * file, listing a directory) propagate as they are; the JDK's exceptions for those name the file. After any exception the output holds a
  * prefix of a NAR only.
  *
  * <p>Not thread-safe (it holds the buffer); cheap to create, so use one per thread.
@@ -166,8 +170,9 @@ public final class NarDumper {
                         position += n;
                     }
                 }
+                NamingChannel source = new NamingChannel(channel, path);
                 while (contents.remaining() > 0) {
-                    if (contents.readFrom(channel) < 0) {
+                    if (contents.readFrom(source) < 0) {
                         throw changed(path, size, size - contents.remaining());
                     }
                 }
@@ -246,6 +251,41 @@ public final class NarDumper {
         @Override
         public int compareTo(Entry other) {
             return Arrays.compareUnsigned(name, other.name);
+        }
+    }
+
+    /**
+     * A file's channel whose read errors name the file: the JDK's (EIO from a failing disk, for one) say
+     * only "Input/output error", and a verifier carrying on past them must say where they happened.
+     */
+    private static final class NamingChannel implements ReadableByteChannel {
+        private final FileChannel channel;
+        private final Path path;
+
+        NamingChannel(FileChannel channel, Path path) {
+            this.channel = channel;
+            this.path = path;
+        }
+
+        @Override
+        public int read(ByteBuffer target) throws IOException {
+            try {
+                return channel.read(target);
+            } catch (InterruptedIOException | java.nio.channels.ClosedChannelException e) {
+                throw e;
+            } catch (IOException e) {
+                throw new NarDumpException(path, "cannot read: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
         }
     }
 

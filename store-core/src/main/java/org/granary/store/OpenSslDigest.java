@@ -1,12 +1,6 @@
 package org.granary.store;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.ref.Cleaner;
-import java.net.URL;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 
 /**
@@ -84,32 +78,17 @@ final class OpenSslDigest extends MessageDigest {
         return length;
     }
 
-    /**
-     * Loads the JNI library from the class path: straight from the file in a build tree, through a
-     * temporary copy (deleted once loaded) from a jar. Any failure means "not available".
-     */
+    /** Loads the JNI library ({@link NativeLibraries}); any failure means "not available". */
     private static boolean loadLibrary() {
         if ("jdk".equals(System.getProperty("granary.digest"))) {
             return false;
         }
-        URL library = OpenSslDigest.class.getResource("native/libgranary-digest.so");
-        if (library == null) {
+        if (!NativeLibraries.load(OpenSslDigest.class, "native/libgranary-digest.so")) {
             return false;
         }
         try {
-            if ("file".equals(library.getProtocol())) {
-                System.load(Path.of(library.toURI()).toString());
-            } else {
-                Path copy = Files.createTempFile("granary-digest-", ".so");
-                try (InputStream in = library.openStream()) {
-                    Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
-                    System.load(copy.toString());
-                } finally {
-                    Files.deleteIfExists(copy); // the loaded library stays mapped
-                }
-            }
             return load();
-        } catch (IOException | java.net.URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
+        } catch (UnsatisfiedLinkError e) {
             return false;
         }
     }

@@ -345,6 +345,26 @@ public final class StoreDatabase implements AutoCloseable {
     }
 
     /**
+     * Reads the whole database in one read transaction and reports to {@code audit} every valid item and
+     * every inconsistency: a record that cannot be decoded, an edge of {@code refs} from or to a path that
+     * is not valid, an edge of {@code refs} or {@code referrers} without its mirror in the other, a deriver
+     * that is not valid. It streams (records and edges are read one at a time, nothing is gathered) and
+     * never throws for what it finds: a store verifier reports a damaged database instead of stopping at
+     * the first dangling edge. Nothing is written.
+     *
+     * @param audit receives the items and problems, from the calling thread, in the database's key order
+     */
+    public void audit(DatabaseAudit audit) {
+        Objects.requireNonNull(audit, "audit");
+        read(txn -> {
+            auditItems(txn, audit);
+            auditEdges(txn, refs, referrers, false, audit);
+            auditEdges(txn, referrers, refs, true, audit);
+            return null;
+        });
+    }
+
+    /**
      * Registers a batch of paths; see {@link #register(Collection, Map)}.
      *
      * @param batch the paths, in any order
@@ -584,6 +604,108 @@ public final class StoreDatabase implements AutoCloseable {
             outputDrvs.delete(txn, lmdbKey(outKey), lmdbVal(drvKey));
         }
         drvOutputs.delete(txn, lmdbKey(drvKey));
+    }
+
+    // ---- the audit ----
+
+    private void auditItems(Txn<DirectBuffer> txn, DatabaseAudit audit) {
+        try (Cursor<DirectBuffer> cursor = info.openCursor(txn)) {
+            for (boolean more = cursor.first(); more; more = cursor.next()) {
+                byte[] key = Scratch.bytes(cursor.key());
+                if (key.length != Keys.SIZE) {
+                    audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.CORRUPT_RECORD, hex(key),
+                        "a key of " + Keys.SIZE + " bytes", "a key of " + key.length + " bytes"));
+                    continue;
+                }
+                PathInfo item;
+                try {
+                    item = InfoRecord.decode(storeDir, key, Scratch.bytes(cursor.val()), Collections.emptySortedSet());
+                } catch (CorruptRecordException e) {
+                    audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.CORRUPT_RECORD, Keys.hashPart(key),
+                        "a record that decodes", e.getMessage()));
+                    continue;
+                }
+                StorePath deriver = item.deriver();
+                if (deriver != null && !auditValid(txn, Keys.of(deriver), deriver.name())) {
+                    audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.INVALID_DERIVER, item.path().toString(),
+                        "a valid deriver", "deriver " + deriver + " is not valid"));
+                }
+                audit.item(item);
+            }
+        }
+    }
+
+    /**
+     * Checks each edge of {@code edges} (refs: item to reference; referrers: reference to referrer): that
+     * both ends are valid (for refs; a referrers edge with its mirror is then checked too) and that
+     * {@code mirror} holds it reversed.
+     */
+    private void auditEdges(Txn<DirectBuffer> txn, Dbi<DirectBuffer> edges, Dbi<DirectBuffer> mirror,
+            boolean referrersSide, DatabaseAudit audit) {
+        try (Cursor<DirectBuffer> cursor = edges.openCursor(txn); Cursor<DirectBuffer> other = mirror.openCursor(txn)) {
+            for (boolean more = cursor.first(); more; more = cursor.next()) {
+                byte[] key = Scratch.bytes(cursor.key());
+                byte[] value = Scratch.bytes(cursor.val());
+                if (key.length != Keys.SIZE || value.length != Keys.SIZE) {
+                    audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.CORRUPT_RECORD, hex(key),
+                        "edges of " + Keys.SIZE + "-byte hash parts", "an edge " + hex(key) + " -> " + hex(value)));
+                    continue;
+                }
+                byte[] from = referrersSide ? value : key;
+                byte[] to = referrersSide ? key : value;
+                if (!referrersSide) {
+                    if (info.get(txn, lmdbKey(from)) == null) {
+                        audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.DANGLING_REFERENCE, Keys.hashPart(from),
+                            "references only of valid paths", "hash part " + Keys.hashPart(from)
+                                + " is not valid but has the reference " + describe(txn, to)));
+                    } else if (info.get(txn, lmdbKey(to)) == null) {
+                        audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.DANGLING_REFERENCE, describe(txn, from),
+                            "every reference valid", "reference hash part " + Keys.hashPart(to) + " is not valid"));
+                    }
+                }
+                if (!other.get(lmdbKey(referrersSide ? from : to), lmdbVal(referrersSide ? to : from), SeekOp.MDB_GET_BOTH)) {
+                    if (referrersSide) {
+                        audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.STRAY_REFERRER, describe(txn, to),
+                            "each referrer to be a reference in reverse", "referrer " + describe(txn, from)
+                                + " does not have it among its references"));
+                    } else {
+                        audit.problem(new DatabaseAudit.Problem(DatabaseAudit.Kind.MISSING_REFERRER, describe(txn, from),
+                            "each reference mirrored among the referrers", "reference " + describe(txn, to)
+                                + " does not list it among its referrers"));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether a path is valid, where a record that cannot be read counts as not valid. */
+    private boolean auditValid(Txn<DirectBuffer> txn, byte[] key, String name) {
+        try {
+            return isValid(txn, key, name);
+        } catch (CorruptRecordException e) {
+            return false;
+        }
+    }
+
+    /** The full path of a valid key, or its hash part and why not. */
+    private String describe(Txn<DirectBuffer> txn, byte[] key) {
+        DirectBuffer record = info.get(txn, lmdbKey(key));
+        if (record == null) {
+            return "hash part " + Keys.hashPart(key) + " (not valid)";
+        }
+        try {
+            return storeDir + "/" + Keys.hashPart(key) + "-" + InfoRecord.name(key, record);
+        } catch (CorruptRecordException e) {
+            return "hash part " + Keys.hashPart(key) + " (corrupt record)";
+        }
+    }
+
+    private static String hex(byte[] bytes) {
+        StringBuilder text = new StringBuilder(bytes.length * 2);
+        for (byte b : bytes) {
+            text.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+        }
+        return text.toString();
     }
 
     // ---- reading ----

@@ -317,6 +317,39 @@ public final class NixOracle {
         }
     }
 
+    /** What a command printed and how it ended, for commands whose failure is an answer. */
+    public record Outcome(int status, String stdout, String stderr) {}
+
+    /**
+     * Runs {@code nix-store} with {@code arguments} against the private store and returns its exit status,
+     * standard output and standard error, whatever the status: for commands such as {@code --verify}
+     * whose non-zero status reports what they found.
+     */
+    public Outcome nixStoreOutcome(String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of("nix-store"));
+        command.addAll(List.of(arguments));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(name -> name.startsWith("NIX_"));
+        env.putAll(environment);
+        Path stdout = Files.createTempFile(home, "stdout-", ".txt");
+        Path stderr = Files.createTempFile(home, "stderr-", ".txt");
+        builder.redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        Process process = builder.start();
+        try {
+            int status = process.waitFor();
+            return new Outcome(status, Files.readString(stdout), Files.readString(stderr));
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while running " + command);
+        } finally {
+            Files.deleteIfExists(stdout);
+            Files.deleteIfExists(stderr);
+        }
+    }
+
     private static String storePathOutput(String output) throws IOException {
         String path = output.strip();
         if (!STORE_PATH.matcher(path).matches()) {

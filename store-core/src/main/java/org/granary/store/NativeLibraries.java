@@ -1,0 +1,50 @@
+package org.granary.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Loads Granary's optional JNI libraries (built with their modules from {@code src/main/c} when a C
+ * compiler is there) from the class path: straight from the file in a build tree, through a temporary
+ * copy (deleted once loaded) from a jar. Any failure means "not available", and the caller falls back to
+ * plain Java. Stateless; safe to call from any thread.
+ */
+public final class NativeLibraries {
+    private NativeLibraries() {
+    }
+
+    /**
+     * Loads the library at {@code resource}, relative to {@code owner}'s package.
+     *
+     * @param owner the class whose native methods the library implements
+     * @param resource such as {@code native/libgranary-digest.so}
+     * @return whether it is loaded
+     */
+    public static boolean load(Class<?> owner, String resource) {
+        URL library = owner.getResource(resource);
+        if (library == null) {
+            return false;
+        }
+        try {
+            if ("file".equals(library.getProtocol())) {
+                System.load(Path.of(library.toURI()).toString());
+            } else {
+                Path copy = Files.createTempFile("granary-", ".so");
+                try (InputStream in = library.openStream()) {
+                    Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+                    System.load(copy.toString());
+                } finally {
+                    Files.deleteIfExists(copy); // the loaded library stays mapped
+                }
+            }
+            return true;
+        } catch (IOException | URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+}

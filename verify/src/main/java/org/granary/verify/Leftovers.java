@@ -1,0 +1,50 @@
+package org.granary.verify;
+
+import java.util.regex.Pattern;
+import org.granary.store.StorePath;
+
+/**
+ * Says what an entry of the store dir that is not a valid item probably is, from its name: the daemon's
+ * and Granary's naming conventions (store-facts.md §7, {@code LocalStore}). Stateless.
+ */
+final class Leftovers {
+    private static final String GRANARY_TEMP = ".granary-add-";
+    /** A hash part (32 characters of nix-base32, which has no e, o, t or u), a dash and a name. */
+    private static final Pattern ITEM_NAME =
+        Pattern.compile("[0-9a-df-np-sv-z]{" + StorePath.HASH_PART_LENGTH + "}-[^/]+");
+
+    private Leftovers() {
+    }
+
+    /** A short description of the entry, for the {@code actual} field of its finding. */
+    static String describe(String name) {
+        if (name.startsWith(GRANARY_TEMP) || name.startsWith("." + GRANARY_TEMP)) {
+            String rest = name.substring(name.indexOf(GRANARY_TEMP) + GRANARY_TEMP.length());
+            int dash = rest.indexOf('-');
+            String pid = dash > 0 ? rest.substring(0, dash) : "";
+            if (pid.chars().allMatch(c -> c >= '0' && c <= '9') && !pid.isEmpty() && pid.length() < 19) {
+                boolean running = ProcessHandle.of(Long.parseLong(pid)).isPresent();
+                return "temporary entry of a Granary addition or repair by process " + pid
+                    + (running ? " (still running)" : " (no longer running)");
+            }
+            return "temporary entry of a Granary addition or repair";
+        }
+        if (name.endsWith(".lock") && looksLikeItem(name.substring(0, name.length() - ".lock".length()))) {
+            return "lock file of an item (left by an interrupted addition, or held by one in progress)";
+        }
+        if (name.endsWith(".chroot") && looksLikeItem(name.substring(0, name.length() - ".chroot".length()))) {
+            return "build chroot of an item (left by an interrupted build)";
+        }
+        if (name.equals("trash")) {
+            return "the collector's trash directory (left by an interrupted collection)";
+        }
+        if (looksLikeItem(name)) {
+            return "not a valid item (never registered, or made invalid without being deleted)";
+        }
+        return "not a store item name";
+    }
+
+    private static boolean looksLikeItem(String name) {
+        return ITEM_NAME.matcher(name).matches();
+    }
+}
