@@ -269,7 +269,7 @@ public final class Canonicaliser {
     }
 
     /** The effective uid, the second number of the {@code Uid:} line of {@code /proc/self/status}. */
-    private static int effectiveUid() throws IOException {
+    static int effectiveUid() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
             if (line.startsWith("Uid:")) {
                 String[] ids = line.substring(4).trim().split("\\s+");
