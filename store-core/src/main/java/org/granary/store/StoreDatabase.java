@@ -652,7 +652,8 @@ public final class StoreDatabase implements AutoCloseable {
                     values = new byte[count * Keys.SIZE];
                 }
                 for (int j = 0; j < count; j++) {
-                    System.arraycopy(items.get(referrer[start[t] + j]).key, 0, values, j * Keys.SIZE, Keys.SIZE);
+                    // Item i's key is key i of the set: read from one array, not through the items.
+                    System.arraycopy(keys, KeySet.offset(referrer[start[t] + j]), values, j * Keys.SIZE, Keys.SIZE);
                 }
                 putAll(cursor, keys, KeySet.offset(t), values, count);
             }
