@@ -63,29 +63,20 @@ final class KeySet {
     int addIndex(DirectBuffer buffer, int offset) {
         ensureRoom();
         buffer.getBytes(offset, keys, size * SIZE, SIZE);
-        int slot = find(size * SIZE);
-        if (slots[slot] != 0) {
-            return slots[slot] - 1;
-        }
-        insert(slot);
-        return size - 1;
+        return addLastIndex();
     }
 
     /** As {@link #addIndex(DirectBuffer, int)}, for a key at {@code offset} of {@code array}. */
     int addIndex(byte[] array, int offset) {
         ensureRoom();
         System.arraycopy(array, offset, keys, size * SIZE, SIZE);
-        int slot = find(size * SIZE);
-        if (slots[slot] != 0) {
-            return slots[slot] - 1;
-        }
-        insert(slot);
-        return size - 1;
+        return addLastIndex();
     }
 
     /** The index of the key at {@code offset} of {@code array}, or -1 if the set does not hold it. */
     int indexOf(byte[] array, int offset) {
         ensureRoom();
+        // Copied just past the last key, as a probe: the set's size does not change.
         System.arraycopy(array, offset, keys, size * SIZE, SIZE);
         return slots[find(size * SIZE)] - 1;
     }
@@ -93,19 +84,25 @@ final class KeySet {
     /** The index of the key at {@code offset} of {@code buffer}, or -1 if the set does not hold it. */
     int indexOf(DirectBuffer buffer, int offset) {
         ensureRoom();
-        // Copied just past the last key, as a probe: the set's size does not change.
         buffer.getBytes(offset, keys, size * SIZE, SIZE);
         return slots[find(size * SIZE)] - 1;
     }
 
-    /** Adds the key just copied after the last one, unless it is there already. */
-    private boolean addLast() {
+    /** Adds the key just copied after the last one unless it is there; returns its index either way. */
+    private int addLastIndex() {
         int slot = find(size * SIZE);
         if (slots[slot] != 0) {
-            return false;
+            return slots[slot] - 1;
         }
         insert(slot);
-        return true;
+        return size - 1;
+    }
+
+    /** Adds the key just copied after the last one, unless it is there already; returns whether it was new. */
+    private boolean addLast() {
+        int before = size;
+        addLastIndex();
+        return size > before;
     }
 
     /** The slot holding the key at {@code at} of the array, or the empty slot where it belongs. */

@@ -254,10 +254,7 @@ public final class StoreDatabase implements AutoCloseable {
      * @throws IllegalArgumentException if a root belongs to another store dir
      */
     public SortedSet<StorePath> closure(Collection<StorePath> roots, boolean referrersDirection) {
-        List<byte[]> rootKeys = new ArrayList<>(roots.size());
-        for (StorePath root : roots) {
-            rootKeys.add(key(root));
-        }
+        List<byte[]> rootKeys = keys(roots);
         return read(txn -> Collections.unmodifiableSortedSet(
             new TreeSet<>(walk(txn, roots, rootKeys, referrersDirection, null))));
     }
@@ -274,10 +271,7 @@ public final class StoreDatabase implements AutoCloseable {
      * @throws IllegalArgumentException if a root belongs to another store dir
      */
     public List<StorePath> closureReferencesFirst(Collection<StorePath> roots, boolean referrersDirection) {
-        List<byte[]> rootKeys = new ArrayList<>(roots.size());
-        for (StorePath root : roots) {
-            rootKeys.add(key(root));
-        }
+        List<byte[]> rootKeys = keys(roots);
         return read(txn -> {
             ReferenceOrder order = new ReferenceOrder();
             return order.order(walk(txn, roots, rootKeys, referrersDirection, order));
@@ -294,23 +288,10 @@ public final class StoreDatabase implements AutoCloseable {
      * @throws IllegalArgumentException if a path belongs to another store dir
      */
     public List<StorePath> referencesFirst(Collection<StorePath> paths) {
-        List<byte[]> keys = new ArrayList<>(paths.size());
-        for (StorePath path : paths) {
-            keys.add(key(path));
-        }
+        List<byte[]> keys = keys(paths);
         return read(txn -> {
             KeySet numbers = new KeySet();
-            List<StorePath> distinct = new ArrayList<>(paths.size());
-            int k = 0;
-            for (StorePath path : paths) {
-                byte[] key = keys.get(k++);
-                if (!isValid(txn, key, path.name())) {
-                    throw new PathNotValidException(path);
-                }
-                if (numbers.add(key)) {
-                    distinct.add(path);
-                }
-            }
+            List<StorePath> distinct = number(txn, paths, keys, numbers);
             ReferenceOrder order = new ReferenceOrder();
             try (Cursor<DirectBuffer> cursor = refs.openCursor(txn)) {
                 for (int i = 0; i < distinct.size(); i++) {
@@ -328,6 +309,26 @@ public final class StoreDatabase implements AutoCloseable {
     }
 
     /**
+     * Checks that each path (whose keys are {@code keys}) is valid and adds its key to {@code numbers};
+     * returns the distinct paths, path {@code i} with key {@code i}.
+     */
+    private List<StorePath> number(Txn<DirectBuffer> txn, Collection<StorePath> paths, List<byte[]> keys,
+            KeySet numbers) {
+        List<StorePath> distinct = new ArrayList<>(paths.size());
+        int k = 0;
+        for (StorePath path : paths) {
+            byte[] key = keys.get(k++);
+            if (!isValid(txn, key, path.name())) {
+                throw new PathNotValidException(path);
+            }
+            if (numbers.add(key)) {
+                distinct.add(path);
+            }
+        }
+        return distinct;
+    }
+
+    /**
      * Walks the closure of {@code roots} (whose keys are {@code rootKeys}) breadth first, giving each edge
      * between paths of the closure to {@code edges} (unless null) by the paths' numbers in the result.
      *
@@ -337,17 +338,7 @@ public final class StoreDatabase implements AutoCloseable {
             boolean referrersDirection, ReferenceOrder edges) {
         // The keys reached, in order of arrival: the walk's queue as well as its set of seen keys.
         KeySet seen = new KeySet();
-        List<StorePath> result = new ArrayList<>();
-        int r = 0;
-        for (StorePath root : roots) {
-            byte[] key = rootKeys.get(r++);
-            if (!isValid(txn, key, root.name())) {
-                throw new PathNotValidException(root);
-            }
-            if (seen.add(key)) {
-                result.add(root);
-            }
-        }
+        List<StorePath> result = number(txn, roots, rootKeys, seen);
         try (Cursor<DirectBuffer> cursor = (referrersDirection ? referrers : refs).openCursor(txn)) {
             for (int i = 0; i < seen.size(); i++) {
                 int from = i;
@@ -912,6 +903,15 @@ public final class StoreDatabase implements AutoCloseable {
             throw new IncompatibleDatabaseException("database " + directory + " was made for store dir "
                 + foundDir + ", not " + storeDir);
         }
+    }
+
+    /** The keys of paths of this store dir, in their order. */
+    private List<byte[]> keys(Collection<StorePath> paths) {
+        List<byte[]> keys = new ArrayList<>(paths.size());
+        for (StorePath path : paths) {
+            keys.add(key(path));
+        }
+        return keys;
     }
 
     private byte[] key(StorePath path) {

@@ -33,16 +33,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * no file created next to it.
  */
 class SqliteImportSchemaTest {
-    /** Guix's {@code schema.sql} (store-facts.md §5), statement by statement as the daemon runs it. */
-    static final String GUIX_SCHEMA = """
-        create table if not exists ValidPaths (
-            id               integer primary key autoincrement not null,
-            path             text unique not null,
-            hash             text not null,
-            registrationTime integer not null,
-            deriver          text,
-            narSize          integer
-        );
+    /** What follows ValidPaths in both daemons' {@code schema.sql}, to the end of DerivationOutputs. */
+    static final String REFS_AND_OUTPUTS = """
         create table if not exists Refs (
             referrer  integer not null,
             reference integer not null,
@@ -64,6 +56,19 @@ class SqliteImportSchemaTest {
             foreign key (drv) references ValidPaths(id) on delete cascade
         );
         create index if not exists IndexDerivationOutputs on DerivationOutputs(path);
+        """;
+
+    /** Guix's {@code schema.sql} (schema 7, store-facts.md §5), statement by statement as the daemon runs it. */
+    static final String GUIX_SCHEMA = """
+        create table if not exists ValidPaths (
+            id               integer primary key autoincrement not null,
+            path             text unique not null,
+            hash             text not null,
+            registrationTime integer not null,
+            deriver          text,
+            narSize          integer
+        );
+        """ + REFS_AND_OUTPUTS + """
         create table if not exists FailedPaths (
             path text primary key not null,
             time integer not null
@@ -83,28 +88,7 @@ class SqliteImportSchemaTest {
             sigs             text, -- space-separated
             ca               text -- if not null, an assertion that the path is content-addressed; see ValidPathInfo
         );
-        create table if not exists Refs (
-            referrer  integer not null,
-            reference integer not null,
-            primary key (referrer, reference),
-            foreign key (referrer) references ValidPaths(id) on delete cascade,
-            foreign key (reference) references ValidPaths(id) on delete restrict
-        );
-        create index if not exists IndexReferrer on Refs(referrer);
-        create index if not exists IndexReference on Refs(reference);
-        create trigger if not exists DeleteSelfRefs before delete on ValidPaths
-          begin
-            delete from Refs where referrer = old.id and reference = old.id;
-          end;
-        create table if not exists DerivationOutputs (
-            drv  integer not null,
-            id   text not null, -- symbolic output id, usually "out"
-            path text not null,
-            primary key (drv, id),
-            foreign key (drv) references ValidPaths(id) on delete cascade
-        );
-        create index if not exists IndexDerivationOutputs on DerivationOutputs(path);
-        """;
+        """ + REFS_AND_OUTPUTS;
 
     static final String STORE = "/gnu/store";
     static final StorePath LEAF = path("leaf-1.0");
