@@ -15,8 +15,9 @@
 #   load      granary register --hash-given < DUMP   against   nix-store --load-db < DUMP
 #   closure   granary query --requisites TOP | wc -l against   nix-store -qR TOP | wc -l
 #
-# It prints seconds, peak resident memory (/usr/bin/time -f %M, KB) and the ratios Granary/Nix. The exit
-# status is non-zero if a command fails or the two closures differ in size.
+# It prints seconds, CPU seconds (user + system: on a machine shared with other work the wall clock also
+# measures the others), peak resident memory (/usr/bin/time -f %M, KB) and the ratios Granary/Nix. The
+# exit status is non-zero if a command fails or the two closures differ in size.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +68,7 @@ printf 'build-users-group =\nsandbox = false\nsubstituters =\nstore = local?stor
 timed() {
     local name=$1
     shift
-    /usr/bin/time -o "$work/$name.time" -f '%e %M' "$@"
+    /usr/bin/time -o "$work/$name.time" -f '%e %M %U %S' "$@"
 }
 
 timed granary-load "$granary" register --root "$work/granary" --hash-given < "$work/dump"
@@ -82,12 +83,16 @@ if [ "$g_count" != "$n_count" ]; then
 fi
 echo "closure of TOP: $g_count paths (both)"
 
-read -r gl gm < "$work/granary-load.time"
-read -r nl nm < "$work/nix-load.time"
-read -r gq gqm < "$work/granary-closure.time"
-read -r nq nqm < "$work/nix-closure.time"
+read -r gl gm glu gls < "$work/granary-load.time"
+read -r nl nm nlu nls < "$work/nix-load.time"
+read -r gq gqm gqu gqs < "$work/granary-closure.time"
+read -r nq nqm nqu nqs < "$work/nix-closure.time"
+glc=$(echo "$glu + $gls" | bc -l); nlc=$(echo "$nlu + $nls" | bc -l)
+gqc=$(echo "$gqu + $gqs" | bc -l); nqc=$(echo "$nqu + $nqs" | bc -l)
 printf '%-40s %10s %10s %8s\n' what granary nix ratio
 printf '%-40s %9ss %9ss %8.2f\n' "register --hash-given vs --load-db" "$gl" "$nl" "$(echo "$gl / $nl" | bc -l)"
+printf '%-40s %9ss %9ss %8.2f\n' "  CPU (user + system)" "$glc" "$nlc" "$(echo "$glc / $nlc" | bc -l)"
 printf '%-40s %8sKB %8sKB %8.2f\n' "  peak memory" "$gm" "$nm" "$(echo "$gm / $nm" | bc -l)"
 printf '%-40s %9ss %9ss %8.2f\n' "query --requisites vs nix-store -qR" "$gq" "$nq" "$(echo "$gq / $nq" | bc -l)"
+printf '%-40s %9ss %9ss %8.2f\n' "  CPU (user + system)" "$gqc" "$nqc" "$(echo "$gqc / $nqc" | bc -l)"
 printf '%-40s %8sKB %8sKB %8.2f\n' "  peak memory" "$gqm" "$nqm" "$(echo "$gqm / $nqm" | bc -l)"

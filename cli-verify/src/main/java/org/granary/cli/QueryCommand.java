@@ -1,14 +1,14 @@
 package org.granary.cli;
 
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -23,6 +23,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** {@code granary query}: what the store's database knows of paths, as {@code nix-store -q}. */
@@ -40,6 +41,9 @@ import picocli.CommandLine.Spec;
 final class QueryCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    Granary granary;
 
     @Mixin
     StoreOptions store;
@@ -80,27 +84,26 @@ final class QueryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         List<StorePath> paths = store.parse(arguments);
-        PrintWriter out = spec.commandLine().getOut();
         try (LocalStore opened = store.open()) {
             if (kind.valid) {
                 return valid(opened, paths);
             }
-            List<String> lines = new ArrayList<>();
+            // Buffered, not the command line's autoflushing writer: a closure may be 100,000 lines.
+            Writer out = new BufferedWriter(new OutputStreamWriter(granary.out(), StandardCharsets.UTF_8), 1 << 16);
             if (kind.references || kind.referrers) {
                 SortedSet<StorePath> union = new TreeSet<>();
                 for (StorePath path : paths) {
                     union.addAll(kind.references ? opened.queryReferences(path) : opened.queryReferrers(path));
                 }
-                topologicalOrder(opened, union).forEach(p -> lines.add(p.toString()));
+                printLines(opened.sortReferencesFirst(union), out);
             } else if (kind.requisites || kind.referrersClosure) {
-                SortedSet<StorePath> closure = kind.requisites ? opened.queryRequisites(paths)
-                    : opened.queryReferrersClosure(paths);
-                topologicalOrder(opened, closure).forEach(p -> lines.add(p.toString()));
+                printLines(opened.queryClosureReferencesFirst(paths, kind.referrersClosure), out);
             } else {
                 List<PathInfo> infos = new ArrayList<>();
                 for (StorePath path : paths) {
                     infos.add(opened.queryPathInfo(path).orElseThrow(() -> new PathNotValidException(path)));
                 }
+                List<String> lines = new ArrayList<>();
                 for (PathInfo info : infos) {
                     if (kind.hash) {
                         lines.add(info.narHash().algorithm().nixName() + ":" + info.narHash().format(HashFormat.BASE32));
@@ -115,10 +118,17 @@ final class QueryCommand implements Callable<Integer> {
                         describe(info, lines);
                     }
                 }
+                printLines(lines, out);
             }
-            lines.forEach(out::println);
             out.flush();
             return 0;
+        }
+    }
+
+    private static void printLines(List<?> lines, Writer out) throws IOException {
+        for (Object line : lines) {
+            out.write(line.toString());
+            out.write('\n');
         }
     }
 
@@ -144,44 +154,5 @@ final class QueryCommand implements Callable<Integer> {
         lines.add("Registered: " + Instant.ofEpochSecond(info.registrationTime()));
         lines.add("Signatures: " + String.join(" ", info.signatures()));
         lines.add("ContentAddress: " + (info.contentAddress() == null ? "" : info.contentAddress()));
-    }
-
-    /**
-     * The paths with references before their referrers, as nix-store -q prints them: a depth-first walk
-     * over the sorted set, each path's references (within the set, in sorted order) first.
-     */
-    private static List<StorePath> topologicalOrder(LocalStore opened, SortedSet<StorePath> paths) {
-        List<StorePath> order = new ArrayList<>(paths.size());
-        Set<StorePath> visited = new HashSet<>();
-        // Depth-first, post-order, with an explicit stack: a chain of references may be as deep as the store.
-        ArrayDeque<Iterator<StorePath>> pending = new ArrayDeque<>();
-        ArrayDeque<StorePath> open = new ArrayDeque<>();
-        for (StorePath root : paths) {
-            if (!visited.add(root)) {
-                continue;
-            }
-            open.push(root);
-            pending.push(opened.queryReferences(root).iterator());
-            while (!open.isEmpty()) {
-                Iterator<StorePath> references = pending.peek();
-                StorePath current = open.peek();
-                StorePath next = null;
-                while (references.hasNext()) {
-                    StorePath reference = references.next();
-                    if (!reference.equals(current) && paths.contains(reference) && visited.add(reference)) {
-                        next = reference;
-                        break;
-                    }
-                }
-                if (next != null) {
-                    open.push(next);
-                    pending.push(opened.queryReferences(next).iterator());
-                } else {
-                    order.add(open.pop());
-                    pending.pop();
-                }
-            }
-        }
-        return order;
     }
 }

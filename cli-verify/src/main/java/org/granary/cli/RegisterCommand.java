@@ -61,31 +61,37 @@ final class RegisterCommand implements Callable<Integer> {
             String storeDir = opened.config().storeDir().logical();
             RegistrationReader reader = hashGiven ? RegistrationReader.hashGiven(granary.in(), storeDir)
                 : RegistrationReader.regInfo(granary.in(), storeDir);
-            List<RegistrationReader.Item> items = reader.readAll();
-            Set<StorePath> batch = new HashSet<>(items.size() * 2);
-            for (RegistrationReader.Item item : items) {
-                if (!batch.add(item.path())) {
-                    throw new IOException("path " + item.path() + " is given twice in the input");
-                }
-            }
-            // Before reading or changing any file: every reference in the batch or valid.
-            for (RegistrationReader.Item item : items) {
-                for (StorePath reference : item.references()) {
-                    if (!batch.contains(reference) && !opened.isValidPath(reference)) {
-                        throw new MissingReferenceException(item.path(), reference);
-                    }
-                }
-            }
             long now = System.currentTimeMillis() / 1000;
-            List<PathInfo> infos = new ArrayList<>(items.size());
+            Set<StorePath> given = new HashSet<>();
+            List<PathInfo> infos = new ArrayList<>();
             if (hashGiven) {
-                for (RegistrationReader.Item item : items) {
+                // As nix-store --load-db: every path registered (again) as given, item by item as read; the
+                // database checks the references within its transaction.
+                for (RegistrationReader.Item item = reader.next(); item != null; item = reader.next()) {
+                    checkOnce(given, item);
                     infos.add(item.toPathInfo(item.narHash(), item.narSize(), now));
                 }
             } else {
+                List<RegistrationReader.Item> items = reader.readAll();
+                for (RegistrationReader.Item item : items) {
+                    checkOnce(given, item);
+                }
+                // Before reading or changing any file: every reference in the input or valid.
+                for (RegistrationReader.Item item : items) {
+                    for (StorePath reference : item.references()) {
+                        if (!given.contains(reference) && !opened.isValidPath(reference)) {
+                            throw new MissingReferenceException(item.path(), reference);
+                        }
+                    }
+                }
                 Canonicaliser canonicaliser = Canonicaliser.forThisProcess();
                 NarDumper dumper = new NarDumper();
                 for (RegistrationReader.Item item : items) {
+                    // As nix-store --register-validity: a path already valid is left as it is (its files are
+                    // immutable), neither canonicalised nor hashed nor registered again.
+                    if (opened.isValidPath(item.path())) {
+                        continue;
+                    }
                     Path files = opened.config().storeDir().physicalPath(item.path());
                     if (!Files.exists(files, LinkOption.NOFOLLOW_LINKS)) {
                         throw new IOException("cannot register " + item.path() + ": " + files + " does not exist");
@@ -99,5 +105,11 @@ final class RegisterCommand implements Callable<Integer> {
             opened.registerValidPaths(infos);
         }
         return 0;
+    }
+
+    private static void checkOnce(Set<StorePath> given, RegistrationReader.Item item) throws IOException {
+        if (!given.add(item.path())) {
+            throw new IOException("path " + item.path() + " is given twice in the input");
+        }
     }
 }

@@ -106,6 +106,31 @@ class RegisterCommandTest {
     }
 
     @Test
+    void regInfoLeavesPathsThatAreValidAloneAsRegisterValidityDoes() throws IOException {
+        Path root = tmp.resolve("root");
+        ok("", root, "init");
+        Path a = Files.writeString(root.resolve(A.substring(1)), "hello\n");
+        assertEquals(List.of(), ok(A + "\n\n0\n", root, "register"));
+        List<String> hash = ok("", root, "query", "--hash", A);
+        List<String> info = ok("", root, "query", "--info", A);
+
+        // Changed behind the store's back: registering again neither rehashes nor canonicalises it
+        // (nix-store --register-validity skips valid paths), while a new path in the same input is added.
+        Files.setPosixFilePermissions(a, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.writeString(a, "changed\n");
+        FileTime mtime = Files.getLastModifiedTime(a, LinkOption.NOFOLLOW_LINKS);
+        Path b = Files.writeString(root.resolve(B.substring(1)), A + "\n");
+        assertEquals(List.of(), ok(A + "\n\n0\n" + B + "\n\n1\n" + A + "\n", root, "register"));
+
+        assertEquals(hash, ok("", root, "query", "--hash", A));
+        assertEquals(info, ok("", root, "query", "--info", A));
+        assertEquals(mtime, Files.getLastModifiedTime(a, LinkOption.NOFOLLOW_LINKS));
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(a)));
+        assertEquals(List.of(A, B), ok("", root, "query", "--requisites", B));
+        assertEquals(FileTime.fromMillis(1000), Files.getLastModifiedTime(b, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void aReferenceNeitherGivenNorValidIsRefusedByNameAndNothingIsRegistered() throws IOException {
         Path root = tmp.resolve("root");
         String dump = dump() + D + "\n" + HASH_A + "\n5\n\n1\n" + MISSING + "\n";

@@ -71,6 +71,30 @@ class StoreCommandTest {
     }
 
     @Test
+    void initWithABuildUsersGroupGivesTheStoreDirMode1775AsRootAndRefusesAGroupThatDoesNotExist()
+            throws IOException {
+        Path root = tmp.resolve("root");
+        // A file this process creates has its effective uid.
+        boolean asRoot = (Integer) Files.getAttribute(Files.createFile(tmp.resolve("probe")), "unix:uid") == 0;
+        Run missing = run(root, "init", "--build-users-group", "granary-no-such-group");
+        if (asRoot) {
+            assertEquals(1, missing.status(), missing.stderr());
+            assertTrue(missing.stderr().contains("'granary-no-such-group' does not exist"), missing.stderr());
+        } else {
+            assertEquals(0, missing.status(), missing.stderr()); // as the daemon: not root, nothing to do
+        }
+        String group = Files.readAllLines(Path.of("/etc/group")).stream().map(l -> l.split(":")[0])
+            .filter(g -> !g.equals("root")).findFirst().orElseThrow();
+        assertEquals(List.of(), ok(root, "init", "--build-users-group", group));
+        int mode = (Integer) Files.getAttribute(root.resolve("gnu/store"), "unix:mode") & 07777;
+        if (asRoot) {
+            assertEquals(01775, mode);
+        } else {
+            assertEquals(0, mode & 07000, Integer.toOctalString(mode)); // left as created
+        }
+    }
+
+    @Test
     void initHonoursTheStoreAndStateDirs() {
         Path root = tmp.resolve("root");
         Run run = run(root, "init", "--store-dir", "/nix/store", "--state-dir", "/nix/var/nix");

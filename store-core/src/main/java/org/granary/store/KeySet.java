@@ -56,23 +56,75 @@ final class KeySet {
         return addLast();
     }
 
-    /** Adds the key just copied after the last one, unless it is there already. */
+    /**
+     * Adds the key at {@code offset} of {@code buffer} unless it is there; returns its index either way
+     * (a new key gets index {@code size() - 1}).
+     */
+    int addIndex(DirectBuffer buffer, int offset) {
+        ensureRoom();
+        buffer.getBytes(offset, keys, size * SIZE, SIZE);
+        return addLastIndex();
+    }
+
+    /** As {@link #addIndex(DirectBuffer, int)}, for a key at {@code offset} of {@code array}. */
+    int addIndex(byte[] array, int offset) {
+        ensureRoom();
+        System.arraycopy(array, offset, keys, size * SIZE, SIZE);
+        return addLastIndex();
+    }
+
+    /** The index of the key at {@code offset} of {@code array}, or -1 if the set does not hold it. */
+    int indexOf(byte[] array, int offset) {
+        ensureRoom();
+        // Copied just past the last key, as a probe: the set's size does not change.
+        System.arraycopy(array, offset, keys, size * SIZE, SIZE);
+        return slots[find(size * SIZE)] - 1;
+    }
+
+    /** The index of the key at {@code offset} of {@code buffer}, or -1 if the set does not hold it. */
+    int indexOf(DirectBuffer buffer, int offset) {
+        ensureRoom();
+        buffer.getBytes(offset, keys, size * SIZE, SIZE);
+        return slots[find(size * SIZE)] - 1;
+    }
+
+    /** Adds the key just copied after the last one unless it is there; returns its index either way. */
+    private int addLastIndex() {
+        int slot = find(size * SIZE);
+        if (slots[slot] != 0) {
+            return slots[slot] - 1;
+        }
+        insert(slot);
+        return size - 1;
+    }
+
+    /** Adds the key just copied after the last one, unless it is there already; returns whether it was new. */
     private boolean addLast() {
-        int at = size * SIZE;
+        int before = size;
+        addLastIndex();
+        return size > before;
+    }
+
+    /** The slot holding the key at {@code at} of the array, or the empty slot where it belongs. */
+    private int find(int at) {
         int mask = slots.length - 1;
         for (int slot = hash(at); ; slot = (slot + 1) & mask) {
             int entry = slots[slot];
             if (entry == 0) {
-                slots[slot] = ++size;
-                if (2 * size > slots.length) {
-                    rehash();
-                }
-                return true;
+                return slot;
             }
             int other = (entry - 1) * SIZE;
             if (Arrays.equals(keys, other, other + SIZE, keys, at, at + SIZE)) {
-                return false;
+                return slot;
             }
+        }
+    }
+
+    /** Makes the key just copied after the last one key {@code size}, in the empty {@code slot}. */
+    private void insert(int slot) {
+        slots[slot] = ++size;
+        if (2 * size > slots.length) {
+            rehash();
         }
     }
 

@@ -22,13 +22,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -255,6 +253,36 @@ public final class LocalStore implements AutoCloseable {
     public SortedSet<StorePath> queryReferrersClosure(Collection<StorePath> roots) {
         roots.forEach(this::own);
         return database.closure(roots, true);
+    }
+
+    /**
+     * Returns the closure of valid paths under references ({@code referrers} false) or referrers, in the
+     * order {@code nix-store -q --requisites} and {@code --referrers-closure} print it: every path after the
+     * paths of the closure it refers to, otherwise sorted; read in one consistent snapshot.
+     *
+     * @param roots valid paths
+     * @param referrers false for the closure under references, true for the closure under referrers
+     * @return the closure, references first
+     * @throws PathNotValidException if a root is not valid
+     * @throws IllegalArgumentException if a root is of another store dir
+     */
+    public List<StorePath> queryClosureReferencesFirst(Collection<StorePath> roots, boolean referrers) {
+        roots.forEach(this::own);
+        return database.closureReferencesFirst(roots, referrers);
+    }
+
+    /**
+     * Orders valid paths as {@code nix-store -q} prints a set of paths: every path after the paths of the
+     * set it refers to, otherwise sorted.
+     *
+     * @param paths valid paths
+     * @return the same paths (each once), references first
+     * @throws PathNotValidException if a path is not valid
+     * @throws IllegalArgumentException if a path is of another store dir
+     */
+    public List<StorePath> sortReferencesFirst(Collection<StorePath> paths) {
+        paths.forEach(this::own);
+        return database.referencesFirst(paths);
     }
 
     /**
@@ -844,28 +872,24 @@ public final class LocalStore implements AutoCloseable {
 
     /** The infos in an order where every reference inside the set comes before its referrers, else sorted. */
     private static List<PathInfo> referencesFirst(Map<StorePath, PathInfo> infos) {
-        List<PathInfo> order = new ArrayList<>(infos.size());
-        Set<StorePath> done = new HashSet<>();
-        for (StorePath path : infos.keySet()) {
-            visit(path, infos, done, new LinkedHashSet<>(), order);
+        List<StorePath> paths = new ArrayList<>(infos.keySet());
+        Map<StorePath, Integer> numbers = new HashMap<>();
+        for (StorePath path : paths) {
+            numbers.put(path, numbers.size());
         }
-        return order;
-    }
-
-    private static void visit(StorePath path, Map<StorePath, PathInfo> infos, Set<StorePath> done,
-            Set<StorePath> onStack, List<PathInfo> order) {
-        // Store closures are shallow enough for recursion; a cycle other than a self-reference cannot be registered.
-        if (done.contains(path) || !onStack.add(path)) {
-            return;
-        }
-        PathInfo info = infos.get(path);
-        for (StorePath reference : info.references()) {
-            if (infos.containsKey(reference) && !reference.equals(path)) {
-                visit(reference, infos, done, onStack, order);
+        ReferenceOrder order = new ReferenceOrder();
+        for (StorePath path : paths) {
+            for (StorePath reference : infos.get(path).references()) {
+                Integer number = numbers.get(reference);
+                if (number != null) {
+                    order.refersTo(numbers.get(path), number);
+                }
             }
         }
-        onStack.remove(path);
-        done.add(path);
-        order.add(info);
+        List<PathInfo> ordered = new ArrayList<>(paths.size());
+        for (StorePath path : order.order(paths)) {
+            ordered.add(infos.get(path));
+        }
+        return ordered;
     }
 }

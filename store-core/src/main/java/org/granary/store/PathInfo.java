@@ -144,6 +144,11 @@ public record PathInfo(
 
     private static <T extends Comparable<T>> SortedSet<T> copy(Collection<T> values, String what) {
         Objects.requireNonNull(values, what);
+        if (values instanceof SortedSet<T> sorted && sorted.comparator() == null) {
+            // Already in natural order: copied in linear time, where adding one by one compares each element.
+            // (The JDK's naturally ordered sets refuse null; a null from another would fail the checks below.)
+            return Collections.unmodifiableSortedSet(new TreeSet<>(sorted));
+        }
         TreeSet<T> copy = new TreeSet<>();
         for (T value : values) {
             copy.add(Objects.requireNonNull(value, () -> "null element in " + what));

@@ -48,11 +48,16 @@ final class Scratch {
 
     /** An off-heap copy of a value, valid until the next {@code val} call of this thread. */
     DirectBuffer val(byte[] bytes) {
-        if (bytes.length > valMemory.capacity()) {
-            valMemory = ByteBuffer.allocateDirect(Math.max(bytes.length, 2 * valMemory.capacity()));
+        return val(bytes, 0, bytes.length);
+    }
+
+    /** An off-heap copy of {@code length} bytes of {@code bytes} from {@code offset}, as a value. */
+    DirectBuffer val(byte[] bytes, int offset, int length) {
+        if (length > valMemory.capacity()) {
+            valMemory = ByteBuffer.allocateDirect(Math.max(length, 2 * valMemory.capacity()));
         }
-        val.wrap(valMemory, 0, bytes.length);
-        val.putBytes(0, bytes);
+        val.wrap(valMemory, 0, length);
+        val.putBytes(0, bytes, offset, length);
         return val;
     }
 

@@ -5,14 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,6 +33,7 @@ import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
 import org.lmdbjava.GetOp;
 import org.lmdbjava.LmdbNativeException;
+import org.lmdbjava.PutFlags;
 import org.lmdbjava.SeekOp;
 import org.lmdbjava.Txn;
 
@@ -254,47 +252,108 @@ public final class StoreDatabase implements AutoCloseable {
      * @throws IllegalArgumentException if a root belongs to another store dir
      */
     public SortedSet<StorePath> closure(Collection<StorePath> roots, boolean referrersDirection) {
-        List<byte[]> rootKeys = new ArrayList<>(roots.size());
-        for (StorePath root : roots) {
-            rootKeys.add(key(root));
-        }
-        Dbi<DirectBuffer> edges = referrersDirection ? referrers : refs;
+        List<byte[]> rootKeys = keys(roots);
+        return read(txn -> Collections.unmodifiableSortedSet(
+            new TreeSet<>(walk(txn, roots, rootKeys, referrersDirection, null))));
+    }
+
+    /**
+     * Returns the closure of valid paths under references or referrers, in the order {@code nix-store -q
+     * --requisites} and {@code --referrers-closure} print it: every path after the paths of the closure it
+     * refers to, otherwise sorted. One walk of the database gives the closure and the order.
+     *
+     * @param roots valid paths
+     * @param referrersDirection false for the closure under references, true for the closure under referrers
+     * @return the closure, references first
+     * @throws PathNotValidException if a root is not valid
+     * @throws IllegalArgumentException if a root belongs to another store dir
+     */
+    public List<StorePath> closureReferencesFirst(Collection<StorePath> roots, boolean referrersDirection) {
+        List<byte[]> rootKeys = keys(roots);
         return read(txn -> {
-            // The keys reached, in order of arrival: the walk's queue as well as its set of seen keys.
-            KeySet seen = new KeySet();
-            List<StorePath> result = new ArrayList<>();
-            int r = 0;
-            for (StorePath root : roots) {
-                byte[] key = rootKeys.get(r++);
-                if (!isValid(txn, key, root.name())) {
-                    throw new PathNotValidException(root);
-                }
-                if (seen.add(key)) {
-                    result.add(root);
-                }
-            }
-            try (Cursor<DirectBuffer> cursor = edges.openCursor(txn)) {
-                for (int i = 0; i < seen.size(); i++) {
-                    DirectBuffer from = Scratch.get().key(seen.array(), KeySet.offset(i), Keys.SIZE);
-                    if (!cursor.get(from, GetOp.MDB_SET)) {
-                        continue;
-                    }
-                    byte[] fromKey = seen.key(i);
-                    // The values of a page are read in place, in the map: only new keys are copied.
-                    for (boolean more = cursor.seek(SeekOp.MDB_GET_MULTIPLE); more;
-                            more = cursor.seek(SeekOp.MDB_NEXT_MULTIPLE)) {
-                        DirectBuffer page = cursor.val();
-                        checkRun(fromKey, page.capacity());
-                        for (int offset = 0; offset < page.capacity(); offset += Keys.SIZE) {
-                            if (seen.add(page, offset)) {
-                                result.add(validPath(txn, seen.key(seen.size() - 1), fromKey));
-                            }
-                        }
-                    }
-                }
-            }
-            return Collections.unmodifiableSortedSet(new TreeSet<>(result));
+            ReferenceOrder order = new ReferenceOrder();
+            return order.order(walk(txn, roots, rootKeys, referrersDirection, order));
         });
+    }
+
+    /**
+     * Orders valid paths as {@code nix-store -q} and {@code --export} print a set of paths: every path after
+     * the paths of the set it refers to, otherwise sorted.
+     *
+     * @param paths valid paths (a path given twice counts once)
+     * @return the same paths, references first
+     * @throws PathNotValidException if a path is not valid
+     * @throws IllegalArgumentException if a path belongs to another store dir
+     */
+    public List<StorePath> referencesFirst(Collection<StorePath> paths) {
+        List<byte[]> keys = keys(paths);
+        return read(txn -> {
+            KeySet numbers = new KeySet();
+            List<StorePath> distinct = number(txn, paths, keys, numbers);
+            ReferenceOrder order = new ReferenceOrder();
+            try (Cursor<DirectBuffer> cursor = refs.openCursor(txn)) {
+                for (int i = 0; i < distinct.size(); i++) {
+                    int referrer = i;
+                    forEachValue(cursor, numbers.array(), KeySet.offset(i), (page, offset) -> {
+                        int reference = numbers.indexOf(page, offset);
+                        if (reference >= 0) {
+                            order.refersTo(referrer, reference);
+                        }
+                    });
+                }
+            }
+            return order.order(distinct);
+        });
+    }
+
+    /**
+     * Checks that each path (whose keys are {@code keys}) is valid and adds its key to {@code numbers};
+     * returns the distinct paths, path {@code i} with key {@code i}.
+     */
+    private List<StorePath> number(Txn<DirectBuffer> txn, Collection<StorePath> paths, List<byte[]> keys,
+            KeySet numbers) {
+        List<StorePath> distinct = new ArrayList<>(paths.size());
+        int k = 0;
+        for (StorePath path : paths) {
+            byte[] key = keys.get(k++);
+            if (!isValid(txn, key, path.name())) {
+                throw new PathNotValidException(path);
+            }
+            if (numbers.add(key)) {
+                distinct.add(path);
+            }
+        }
+        return distinct;
+    }
+
+    /**
+     * Walks the closure of {@code roots} (whose keys are {@code rootKeys}) breadth first, giving each edge
+     * between paths of the closure to {@code edges} (unless null) by the paths' numbers in the result.
+     *
+     * @return the closure's paths in order of arrival
+     */
+    private List<StorePath> walk(Txn<DirectBuffer> txn, Collection<StorePath> roots, List<byte[]> rootKeys,
+            boolean referrersDirection, ReferenceOrder edges) {
+        // The keys reached, in order of arrival: the walk's queue as well as its set of seen keys.
+        KeySet seen = new KeySet();
+        List<StorePath> result = number(txn, roots, rootKeys, seen);
+        try (Cursor<DirectBuffer> cursor = (referrersDirection ? referrers : refs).openCursor(txn)) {
+            for (int i = 0; i < seen.size(); i++) {
+                int from = i;
+                // The values of a page are read in place, in the map: only new keys are copied.
+                forEachValue(cursor, seen.array(), KeySet.offset(i), (page, offset) -> {
+                    int before = seen.size();
+                    int to = seen.addIndex(page, offset);
+                    if (to == before) {
+                        result.add(validPath(txn, seen.key(to), seen.key(from)));
+                    }
+                    if (edges != null) {
+                        edges.refersTo(referrersDirection ? to : from, referrersDirection ? from : to);
+                    }
+                });
+            }
+        }
+        return result;
     }
 
     /**
@@ -396,7 +455,7 @@ public final class StoreDatabase implements AutoCloseable {
      *     of the batch is registered
      */
     public void register(Collection<PathInfo> batch, Map<StorePath, Map<String, StorePath>> derivationOutputs) {
-        List<Registration> items = Registration.prepare(this, batch, derivationOutputs);
+        Batch items = Registration.prepare(this, batch, derivationOutputs);
         write(txn -> {
             registerIn(txn, items);
             return null;
@@ -502,11 +561,8 @@ public final class StoreDatabase implements AutoCloseable {
 
     // ---- registration and invalidation, inside a write transaction ----
 
-    private void registerIn(Txn<DirectBuffer> txn, List<Registration> items) {
-        Map<String, StorePath> batch = new HashMap<>();
-        for (Registration item : items) {
-            batch.put(id(item.key), item.info.path());
-        }
+    private void registerIn(Txn<DirectBuffer> txn, Batch batch) {
+        List<Registration> items = batch.items;
         List<Registration> updated = new ArrayList<>();
         for (Registration item : items) {
             DirectBuffer old = info.get(txn, lmdbKey(item.key));
@@ -520,11 +576,9 @@ public final class StoreDatabase implements AutoCloseable {
             }
         }
         for (Registration item : items) {
-            int i = 0;
-            for (StorePath reference : item.info.references()) {
-                byte[] refKey = item.refKeys[i++];
-                if (!reference.equals(batch.get(id(refKey))) && !isValid(txn, refKey, reference.name())) {
-                    throw new MissingReferenceException(item.info.path(), reference);
+            for (int k = 0; k < item.refIndex.length; k++) {
+                if (item.refIndex[k] < 0 && !isValid(txn, item.refKeys, k * Keys.SIZE, item.references[k].name())) {
+                    throw new MissingReferenceException(item.info.path(), item.references[k]);
                 }
             }
         }
@@ -534,22 +588,15 @@ public final class StoreDatabase implements AutoCloseable {
             }
             refs.delete(txn, lmdbKey(item.key));
         }
-        // Keys in order, so that consecutive puts land on the same or neighbouring pages.
-        List<byte[][]> reverse = new ArrayList<>();
-        for (Registration item : items) {
-            info.put(txn, lmdbKey(item.key), lmdbVal(item.record));
-            for (byte[] refKey : item.refKeys) {
-                refs.put(txn, lmdbKey(item.key), lmdbVal(refKey));
-                reverse.add(new byte[][] {refKey, item.key});
+        // Keys in order (the batch is sorted), so that consecutive puts land on the same or neighbouring pages,
+        // and each path's references in one call.
+        try (Cursor<DirectBuffer> cursor = refs.openCursor(txn)) {
+            for (Registration item : items) {
+                info.put(txn, lmdbKey(item.key), lmdbVal(item.record));
+                putAll(cursor, item.key, 0, item.refKeys, item.refIndex.length);
             }
         }
-        reverse.sort((a, b) -> {
-            int c = Keys.compare(a[0], b[0]);
-            return c != 0 ? c : Keys.compare(a[1], b[1]);
-        });
-        for (byte[][] pair : reverse) {
-            referrers.put(txn, lmdbKey(pair[0]), lmdbVal(pair[1]));
-        }
+        putReferrers(txn, batch);
         for (Registration item : items) {
             if (item.outputs != null) {
                 deleteOutputs(txn, item.key);
@@ -560,6 +607,88 @@ public final class StoreDatabase implements AutoCloseable {
                     outputDrvs.put(txn, lmdbKey(outKey), lmdbVal(item.key));
                 }
             }
+        }
+    }
+
+    /**
+     * Records the batch's edges in {@code referrers}: grouped by reference (a counting sort, as the items
+     * come sorted their referrers do too), the references in key order, each group in one call. A reference
+     * is numbered as its item in the batch, or else after the batch's items in {@code batch.keys}.
+     */
+    private void putReferrers(Txn<DirectBuffer> txn, Batch batch) {
+        List<Registration> items = batch.items;
+        KeySet targets = batch.keys;
+        int edges = 0;
+        for (Registration item : items) {
+            edges += item.refIndex.length;
+        }
+        int[] target = new int[edges];
+        int e = 0;
+        for (Registration item : items) {
+            for (int k = 0; k < item.refIndex.length; k++) {
+                int known = item.refIndex[k];
+                target[e++] = known >= 0 ? known : targets.addIndex(item.refKeys, k * Keys.SIZE);
+            }
+        }
+        int n = targets.size();
+        int[] start = new int[n + 1];
+        for (int t : target) {
+            start[t + 1]++;
+        }
+        for (int t = 0; t < n; t++) {
+            start[t + 1] += start[t];
+        }
+        int[] fill = Arrays.copyOf(start, n);
+        int[] referrer = new int[edges];
+        e = 0;
+        for (int i = 0; i < items.size(); i++) {
+            for (int k = 0; k < items.get(i).refIndex.length; k++) {
+                referrer[fill[target[e++]]++] = i;
+            }
+        }
+        byte[] keys = targets.array();
+        Integer[] byKey = new Integer[n];
+        for (int t = 0; t < n; t++) {
+            byKey[t] = t;
+        }
+        if (n > items.size()) { // the batch's own keys are in order already; the others are not
+            Arrays.sort(byKey, (a, b) -> Arrays.compareUnsigned(keys, KeySet.offset(a),
+                KeySet.offset(a) + Keys.SIZE, keys, KeySet.offset(b), KeySet.offset(b) + Keys.SIZE));
+        }
+        byte[] values = new byte[Keys.SIZE * 64];
+        try (Cursor<DirectBuffer> cursor = referrers.openCursor(txn)) {
+            for (int t : byKey) {
+                int count = start[t + 1] - start[t];
+                if (values.length < count * Keys.SIZE) {
+                    values = new byte[count * Keys.SIZE];
+                }
+                for (int j = 0; j < count; j++) {
+                    // Item i's key is key i of the set: read from one array, not through the items.
+                    System.arraycopy(keys, KeySet.offset(referrer[start[t] + j]), values, j * Keys.SIZE, Keys.SIZE);
+                }
+                putAll(cursor, keys, KeySet.offset(t), values, count);
+            }
+        }
+    }
+
+    /**
+     * Adds {@code count} 20-byte values, packed in {@code values}, under the key at {@code keyOffset} of
+     * {@code keys} of a DUPFIXED sub-database: in one call (MDB_MULTIPLE) when the key has no value yet,
+     * else one by one. LMDB's MDB_MULTIPLE silently stops after the first value when the key holds exactly
+     * one value and it equals that first value, so it is used only on keys it cannot meet.
+     */
+    private static void putAll(Cursor<DirectBuffer> cursor, byte[] keys, int keyOffset, byte[] values, int count) {
+        if (count == 0) {
+            return;
+        }
+        Scratch scratch = Scratch.get();
+        if (!cursor.get(scratch.key(keys, keyOffset, Keys.SIZE), GetOp.MDB_SET)) {
+            cursor.putMultiple(scratch.key(keys, keyOffset, Keys.SIZE), scratch.val(values, 0, count * Keys.SIZE),
+                count, PutFlags.MDB_MULTIPLE);
+            return;
+        }
+        for (int j = 0; j < count; j++) {
+            cursor.put(scratch.key(keys, keyOffset, Keys.SIZE), scratch.val(values, j * Keys.SIZE, Keys.SIZE));
         }
     }
 
@@ -715,6 +844,10 @@ public final class StoreDatabase implements AutoCloseable {
         return record != null && InfoRecord.hasName(key, record, name);
     }
 
+    private boolean isValid(Txn<DirectBuffer> txn, byte[] keys, int offset, String name) {
+        return isValid(txn, Arrays.copyOfRange(keys, offset, offset + Keys.SIZE), name);
+    }
+
     /** The valid path of a key reached from {@code from}; a dangling edge means a corrupt database. */
     private StorePath validPath(Txn<DirectBuffer> txn, byte[] key, byte[] from) {
         DirectBuffer record = info.get(txn, lmdbKey(key));
@@ -754,6 +887,31 @@ public final class StoreDatabase implements AutoCloseable {
             checkRun(key, page.length);
             for (int offset = 0; offset < page.length; offset += Keys.SIZE) {
                 action.accept(Arrays.copyOfRange(page, offset, offset + Keys.SIZE));
+            }
+        }
+    }
+
+    /** Receives one 20-byte value in place: at {@code offset} of {@code page}, valid during the call. */
+    private interface ValueInPlace {
+        void accept(DirectBuffer page, int offset);
+    }
+
+    /**
+     * Visits the 20-byte values under the key at {@code keyOffset} of {@code keys} in place, a page at a
+     * time (MDB_GET_MULTIPLE), without copying them.
+     */
+    private static void forEachValue(Cursor<DirectBuffer> cursor, byte[] keys, int keyOffset, ValueInPlace action) {
+        if (!cursor.get(Scratch.get().key(keys, keyOffset, Keys.SIZE), GetOp.MDB_SET)) {
+            return;
+        }
+        for (boolean more = cursor.seek(SeekOp.MDB_GET_MULTIPLE); more;
+                more = cursor.seek(SeekOp.MDB_NEXT_MULTIPLE)) {
+            DirectBuffer page = cursor.val();
+            if (page.capacity() % Keys.SIZE != 0) {
+                checkRun(Arrays.copyOfRange(keys, keyOffset, keyOffset + Keys.SIZE), page.capacity());
+            }
+            for (int offset = 0; offset < page.capacity(); offset += Keys.SIZE) {
+                action.accept(page, offset);
             }
         }
     }
@@ -874,6 +1032,15 @@ public final class StoreDatabase implements AutoCloseable {
         }
     }
 
+    /** The keys of paths of this store dir, in their order. */
+    private List<byte[]> keys(Collection<StorePath> paths) {
+        List<byte[]> keys = new ArrayList<>(paths.size());
+        for (StorePath path : paths) {
+            keys.add(key(path));
+        }
+        return keys;
+    }
+
     private byte[] key(StorePath path) {
         Objects.requireNonNull(path, "path");
         if (!path.storeDir().equals(storeDir)) {
@@ -914,38 +1081,54 @@ public final class StoreDatabase implements AutoCloseable {
      * sort does: content-addressed items cannot refer to each other in a circle, so a cycle means bad input.
      */
     private static void checkAcyclic(List<Registration> items) {
-        Map<StorePath, PathInfo> byPath = new HashMap<>();
-        for (Registration item : items) {
-            byPath.put(item.info.path(), item.info);
-        }
-        Map<StorePath, Boolean> done = new HashMap<>(); // false while on the current walk, true once left
-        for (Registration item : items) {
-            ArrayDeque<Iterator<StorePath>> stack = new ArrayDeque<>();
-            ArrayDeque<StorePath> walk = new ArrayDeque<>();
-            if (done.putIfAbsent(item.info.path(), false) != null) {
+        int n = items.size();
+        byte[] state = new byte[n]; // 0 not seen, 1 on the current walk, 2 left
+        int[] walk = new int[n];
+        int[] next = new int[n];
+        for (int root = 0; root < n; root++) {
+            if (state[root] != 0) {
                 continue;
             }
-            walk.push(item.info.path());
-            stack.push(item.info.references().iterator());
-            while (!stack.isEmpty()) {
-                if (!stack.peek().hasNext()) {
-                    stack.pop();
-                    done.put(walk.pop(), true);
+            int depth = 0;
+            walk[0] = root;
+            next[0] = 0;
+            state[root] = 1;
+            while (depth >= 0) {
+                int current = walk[depth];
+                int[] references = items.get(current).refIndex;
+                if (next[depth] == references.length) {
+                    state[current] = 2;
+                    depth--;
                     continue;
                 }
-                StorePath next = stack.peek().next();
-                if (next.equals(walk.peek()) || !byPath.containsKey(next)) {
+                int reference = references[next[depth]++];
+                if (reference < 0 || reference == current || state[reference] == 2) {
                     continue;
                 }
-                Boolean state = done.putIfAbsent(next, false);
-                if (state == null) {
-                    walk.push(next);
-                    stack.push(byPath.get(next).references().iterator());
-                } else if (!state) {
-                    throw new StoreException("cannot register the batch: " + walk.peek() + " refers to " + next
-                        + ", which refers back to it (a reference cycle)");
+                if (state[reference] == 1) {
+                    throw new StoreException("cannot register the batch: " + items.get(current).info.path()
+                        + " refers to " + items.get(reference).info.path() + ", which refers back to it (a reference cycle)");
                 }
+                state[reference] = 1;
+                depth++;
+                walk[depth] = reference;
+                next[depth] = 0;
             }
+        }
+    }
+
+    /**
+     * A batch checked and encoded before its transaction starts: the items sorted by key, and their keys in
+     * that order (item {@code i} has key {@code i}); keys of references outside the batch are added after
+     * them while the referrers are recorded (adding one again finds it, so a retried transaction is fine).
+     */
+    private static final class Batch {
+        final List<Registration> items;
+        final KeySet keys;
+
+        Batch(List<Registration> items, KeySet keys) {
+            this.items = items;
+            this.keys = keys;
         }
     }
 
@@ -954,33 +1137,35 @@ public final class StoreDatabase implements AutoCloseable {
         final PathInfo info;
         final byte[] key;
         final byte[] record;
-        final byte[][] refKeys;
+        /** {@code info.references()}, in order. */
+        final StorePath[] references;
+        /** The keys of the references, in that order, end to end. */
+        final byte[] refKeys;
+        /** For each reference, the index of the batch's item that is it, or -1 if the batch has none. */
+        final int[] refIndex;
         final Map<String, StorePath> outputs;
 
         private Registration(PathInfo info, byte[] key, Map<String, StorePath> outputs) {
             this.info = info;
             this.key = key;
             this.record = InfoRecord.encode(info);
-            this.refKeys = new byte[info.references().size()][];
-            int i = 0;
-            for (StorePath reference : info.references()) {
-                refKeys[i++] = Keys.of(reference);
+            this.references = info.references().toArray(new StorePath[0]);
+            this.refKeys = new byte[references.length * Keys.SIZE];
+            this.refIndex = new int[references.length];
+            for (int i = 0; i < references.length; i++) {
+                System.arraycopy(Keys.of(references[i]), 0, refKeys, i * Keys.SIZE, Keys.SIZE);
             }
             this.outputs = outputs;
         }
 
-        static List<Registration> prepare(StoreDatabase db, Collection<PathInfo> batch,
+        /** The batch's items, sorted by key, each reference numbered by its item in the batch. */
+        static Batch prepare(StoreDatabase db, Collection<PathInfo> batch,
                 Map<StorePath, Map<String, StorePath>> derivationOutputs) {
             Map<StorePath, Map<String, StorePath>> outputs = new HashMap<>(derivationOutputs);
-            Set<String> seen = new HashSet<>();
             List<Registration> items = new ArrayList<>(batch.size());
             for (PathInfo info : batch) {
                 byte[] key = db.key(info.path());
-                if (!seen.add(id(key))) {
-                    throw new IllegalArgumentException("the batch holds hash part " + info.path().hashPart()
-                        + " twice (" + info.path() + ")");
-                }
-                Map<String, StorePath> drvOutputs = outputs.remove(info.path());
+                Map<String, StorePath> drvOutputs = outputs.isEmpty() ? null : outputs.remove(info.path());
                 if (drvOutputs != null) {
                     for (Map.Entry<String, StorePath> output : drvOutputs.entrySet()) {
                         OutputRecord.check(info.path(), output.getKey());
@@ -993,9 +1178,26 @@ public final class StoreDatabase implements AutoCloseable {
                 throw new IllegalArgumentException("outputs given for derivations not in the batch: "
                     + new TreeSet<>(outputs.keySet()));
             }
-            checkAcyclic(items);
             items.sort((a, b) -> Keys.compare(a.key, b.key));
-            return items;
+            KeySet keys = new KeySet();
+            for (Registration item : items) {
+                if (!keys.add(item.key)) {
+                    throw new IllegalArgumentException("the batch holds hash part " + item.info.path().hashPart()
+                        + " twice (" + item.info.path() + ")");
+                }
+            }
+            String[] names = new String[items.size()]; // read in order here, not by hopping through the items
+            for (int i = 0; i < names.length; i++) {
+                names[i] = items.get(i).info.path().name();
+            }
+            for (Registration item : items) {
+                for (int k = 0; k < item.references.length; k++) {
+                    int at = keys.indexOf(item.refKeys, k * Keys.SIZE);
+                    item.refIndex[k] = at >= 0 && names[at].equals(item.references[k].name()) ? at : -1;
+                }
+            }
+            checkAcyclic(items);
+            return new Batch(items, keys);
         }
     }
 }
