@@ -19,8 +19,8 @@ final class InitCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (LocalStore opened = store.open()) {
-            return 0;
-        }
+        // Opening creates the layout; there is nothing else to do.
+        store.open().close();
+        return 0;
     }
 }

@@ -13,13 +13,18 @@ public class NarDumpException extends IOException {
 
     private final transient Path path;
 
-    /** {@code problem} completes the message {@code path + ": " + problem}. */
+    /**
+     * {@code problem} completes the message {@code path + ": " + problem}.
+     *
+     * @param path the file that cannot be archived
+     * @param problem what is wrong with it
+     */
     public NarDumpException(Path path, String problem) {
         super(path + ": " + problem);
         this.path = path;
     }
 
-    /** The file that could not be archived. */
+    /** {@return the file that could not be archived} */
     public Path path() {
         return path;
     }
