@@ -20,8 +20,8 @@ import picocli.CommandLine.Spec;
             + "bashcompinit'): commands, subcommands and options, and file names for paths."},
     footerHeading = "%nExamples:%n",
     footer = {
-        "  source <(granary completion bash)                     in this shell",
-        "  granary completion bash > ~/.local/share/bash-completion/completions/granary"})
+        "  source <(granary completion bash)",
+        "  granary completion > ~/.local/share/bash-completion/completions/granary"})
 final class CompletionCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -33,11 +33,11 @@ import picocli.CommandLine.Option;
         + "under a root of your choosing, byte-identical with the Guix daemon.",
     footerHeading = "%nExamples:%n",
     footer = {
-        "  granary hash path /usr/share/doc    NAR hash (as nix-hash --type sha256 --base32)",
+        "  granary hash path /usr/share/doc    its NAR hash, as nix-hash --base32",
         "  granary nar dump ./src > src.nar    serialise a tree",
         "  granary store-path source ./src     the store path Guix would give ./src",
         "  granary add --root ./r ./src        add ./src to the store under ./r",
-        "  source <(granary completion bash)   complete granary's commands and options in bash"})
+        "  source <(granary completion bash)   tab completion in bash"})
 public final class Granary {
     /** Exit status of a run whose work failed. */
     static final int EXIT_FAILURE = 1;
