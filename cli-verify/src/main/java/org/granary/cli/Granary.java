@@ -130,7 +130,7 @@ public final class Granary {
 
     /** The subcommands, in the order {@code --help} lists them. */
     private static final String[] SUBCOMMANDS = {
-        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db",
+        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache",
         "completion"};
 
     /**
@@ -186,6 +186,8 @@ public final class Granary {
                 return new RegisterCommand();
             case "db":
                 return new DbCommand();
+            case "cache":
+                return new CacheCommand();
             case "completion":
                 return new CompletionCommand();
             default:
