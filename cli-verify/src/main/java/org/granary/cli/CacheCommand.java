@@ -76,7 +76,7 @@ final class CacheCommand implements Callable<Integer> {
             }
             // Created owner-only from the start: the secret is never readable by others, even briefly.
             Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(secretFile, key.toString(), StandardCharsets.US_ASCII);
+            Files.writeString(secretFile, key.format(), StandardCharsets.US_ASCII);
             Files.writeString(publicFile, key.verifyingKey().toString(), StandardCharsets.US_ASCII);
             return 0;
         }

@@ -50,6 +50,18 @@ sealed interface TreeModel {
         return Arbitraries.maps(names(), trees(depth - 1)).ofMaxSize(5).map(entries -> new Dir(new TreeMap<>(entries)));
     }
 
+    /** Trees with small files only (up to 40 bytes), cheap to generate in bulk: the seeds of mutations. */
+    static Arbitrary<TreeModel> smallTrees(int depth) {
+        Arbitrary<TreeModel> files = Combinators.combine(Arbitraries.of(true, false),
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(40)).as(File::new);
+        if (depth == 0) {
+            return Arbitraries.oneOf(files, links());
+        }
+        Arbitrary<TreeModel> directories = Arbitraries.maps(names(), smallTrees(depth - 1)).ofMaxSize(4)
+                .map(entries -> new Dir(new TreeMap<>(entries)));
+        return Arbitraries.frequencyOf(Tuple.of(2, files), Tuple.of(1, links()), Tuple.of(4, directories));
+    }
+
     static Arbitrary<TreeModel> files() {
         Arbitrary<byte[]> small = Arbitraries.bytes().array(byte[].class).ofMaxSize(40);
         Arbitrary<byte[]> large = Arbitraries.integers().between(1, 70_000).map(TreeModel::pattern);

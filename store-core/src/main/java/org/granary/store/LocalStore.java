@@ -11,6 +11,7 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +36,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.granary.nar.FileTrees;
 import org.granary.nar.NarDumper;
+import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestorer;
 import org.granary.nar.NarWriter;
 import org.slf4j.Logger;
@@ -613,11 +615,16 @@ public final class LocalStore implements AutoCloseable {
         try {
             database.register(List.of(info));
         } catch (RuntimeException | Error e) {
+            // A disk failing under the database is an I/O error of this add, as the adding methods declare it.
+            Throwable thrown = e instanceof UncheckedIOException io ? io.getCause() : e;
             try {
                 FileTrees.deleteTree(target);
                 Canonicaliser.syncDirectory(physicalStoreDir);
             } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
+                thrown.addSuppressed(cleanup);
+            }
+            if (thrown instanceof IOException io) {
+                throw io;
             }
             throw e;
         }
@@ -683,10 +690,14 @@ public final class LocalStore implements AutoCloseable {
             staged = restoreHashing(pipe, temp, algorithm);
         } catch (IOException | RuntimeException | Error e) {
             joinQuietly(dumper, e);
-            if (dumpError[0] != null) {
+            if (dumpError[0] != null && e instanceof NarFormatException) {
                 // The dump's failure (an unsupported file, an unreadable one) is the cause; the restorer only saw the end.
                 dumpError[0].addSuppressed(e);
                 throwUnchecked(dumpError[0]);
+            }
+            if (dumpError[0] != null) {
+                // The restorer's failure (a full disk, a permission) is the cause; the dump only saw the pipe close.
+                e.addSuppressed(dumpError[0]);
             }
             throw e;
         }

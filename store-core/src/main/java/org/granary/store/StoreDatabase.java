@@ -35,6 +35,7 @@ import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
 import org.lmdbjava.GetOp;
+import org.lmdbjava.LmdbNativeException;
 import org.lmdbjava.SeekOp;
 import org.lmdbjava.Txn;
 import org.slf4j.Logger;
@@ -375,6 +376,8 @@ public final class StoreDatabase implements AutoCloseable {
      *     form a cycle (other than a self-reference)
      * @throws IllegalArgumentException if a path belongs to another store dir or appears twice, or a
      *     derivation of {@code derivationOutputs} is not in the batch
+     * @throws UncheckedIOException naming the database, if the disk fails under it (full, for one); nothing
+     *     of the batch is registered
      */
     public void register(Collection<PathInfo> batch, Map<StorePath, Map<String, StorePath>> derivationOutputs) {
         List<Registration> items = Registration.prepare(this, batch, derivationOutputs);
@@ -695,6 +698,11 @@ public final class StoreDatabase implements AutoCloseable {
                     full = true; // the transaction is aborted; grow the map and run it again
                 } catch (Dbi.MapResizedException e) {
                     full = false; // another process grew the map: adopt its size and run it again
+                } catch (LmdbNativeException e) {
+                    // The disk under the map failed: ENOSPC, or EIO, which LMDB reports for a short write on a
+                    // full disk. The transaction is aborted and the last commit stays the database's state.
+                    throw new UncheckedIOException(new IOException("database " + directory + ": the write"
+                        + " transaction could not be committed and nothing of it was written: " + e.getMessage(), e));
                 } finally {
                     mapLock.readLock().unlock();
                 }

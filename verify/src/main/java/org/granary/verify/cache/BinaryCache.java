@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -80,9 +81,8 @@ public final class BinaryCache implements Substituter {
     }
 
     private static BinaryCache create(String uri, String storeDir, TrustedKeys trustedKeys, boolean allowUnsigned) {
-        // A valid store path of the dir proves the dir is absolute and canonical.
         Objects.requireNonNull(trustedKeys, "trustedKeys");
-        StoreDir.of(storeDir, java.nio.file.Path.of("/"));
+        StoreDir.of(storeDir, Path.of("/")); // refuses a dir that is not absolute and canonical
         return new BinaryCache(CacheTransport.of(uri), storeDir, trustedKeys, allowUnsigned);
     }
 
@@ -122,8 +122,10 @@ public final class BinaryCache implements Substituter {
         }
         String source = transport.urlOf(name);
         NarInfo info;
+        String text;
         try (InputStream stream = in.get()) {
-            info = NarInfo.parse(readText(stream, source), storeDir, source);
+            text = readText(stream, source);
+            info = NarInfo.parse(text, storeDir, source);
         } catch (NarInfoFormatException e) {
             throw new SubstituteException(path, e.getMessage(), e);
         }
@@ -131,7 +133,7 @@ public final class BinaryCache implements Substituter {
             throw new SubstituteException(path, source + ": the narinfo is for " + info.storePath());
         }
         if (!allowUnsigned) {
-            Optional<String> refusal = trustedKeys.refusal(info);
+            Optional<String> refusal = trustedKeys.refusal(info, text);
             if (refusal.isPresent()) {
                 throw new SubstituteException(path, source + ": no valid signature by a trusted key: "
                     + refusal.get());

@@ -1,15 +1,19 @@
 package org.granary.verify.cache;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -66,24 +70,62 @@ abstract class CacheTransport {
     /**
      * Opens a file of the cache.
      *
-     * @param relative a relative path: no leading {@code /}, no empty, {@code .} or {@code ..} segment
+     * @param relative a relative URL path: segments separated by {@code /}, none empty, {@code .} or
+     *     {@code ..} (also once percent-decoded), printable ASCII without {@code ? # : \}; percent
+     *     escapes as {@code guix publish} writes them ({@code %2B} for {@code +})
      * @return its bytes, or empty if the cache has no such file
      * @throws IOException if it cannot be read, or the path is not such a relative path
      */
     final Optional<InputStream> open(String relative) throws IOException {
         // A narinfo names its NAR file: it must not reach outside the cache or to another host.
-        boolean plain = relative.chars().allMatch(c -> c > ' ' && c <= '~' && "\\?#:%".indexOf(c) < 0);
-        for (String segment : relative.split("/", -1)) {
-            plain &= !segment.isEmpty() && !segment.equals(".") && !segment.equals("..");
+        List<String> segments = new ArrayList<>();
+        boolean plain = !relative.isEmpty()
+            && relative.chars().allMatch(c -> c > ' ' && c <= '~' && "\\?#:".indexOf(c) < 0);
+        for (String segment : plain ? relative.split("/", -1) : new String[0]) {
+            String decoded = percentDecode(segment);
+            if (decoded == null || decoded.isEmpty() || decoded.equals(".") || decoded.equals("..")
+                    || decoded.indexOf('/') >= 0 || decoded.indexOf('\0') >= 0) {
+                plain = false;
+                break;
+            }
+            segments.add(decoded);
         }
         if (!plain) {
             throw new IOException(uri + ": refusing the file \"" + relative
                 + "\": only a plain relative path below the cache is allowed");
         }
-        return fetch(relative);
+        return fetch(relative, segments);
     }
 
-    abstract Optional<InputStream> fetch(String relative) throws IOException;
+    /** Decodes {@code %XX} escapes as UTF-8; null if an escape is malformed. */
+    private static String percentDecode(String segment) {
+        if (segment.indexOf('%') < 0) {
+            return segment;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            if (c != '%') {
+                bytes.write(c);
+                continue;
+            }
+            if (i + 2 >= segment.length() || Character.digit(segment.charAt(i + 1), 16) < 0
+                    || Character.digit(segment.charAt(i + 2), 16) < 0) {
+                return null;
+            }
+            bytes.write(Integer.parseInt(segment.substring(i + 1, i + 3), 16));
+            i += 2;
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Fetches a checked file.
+     *
+     * @param relative the path as the narinfo gives it (percent escapes kept, for a URL)
+     * @param segments its segments, percent-decoded (for a file name)
+     */
+    abstract Optional<InputStream> fetch(String relative, List<String> segments) throws IOException;
 
     /** A cache in a local directory. */
     private static final class FileTransport extends CacheTransport {
@@ -95,9 +137,13 @@ abstract class CacheTransport {
         }
 
         @Override
-        Optional<InputStream> fetch(String relative) throws IOException {
+        Optional<InputStream> fetch(String relative, List<String> segments) throws IOException {
+            Path file = directory;
+            for (String segment : segments) {
+                file = file.resolve(segment);
+            }
             try {
-                return Optional.of(Files.newInputStream(directory.resolve(relative)));
+                return Optional.of(Files.newInputStream(file));
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             }
@@ -122,9 +168,14 @@ abstract class CacheTransport {
         }
 
         @Override
-        Optional<InputStream> fetch(String relative) throws IOException {
+        Optional<InputStream> fetch(String relative, List<String> segments) throws IOException {
             String url = urlOf(relative);
-            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).GET().build();
+            HttpRequest request;
+            try {
+                request = HttpRequest.newBuilder(URI.create(url)).GET().build();
+            } catch (IllegalArgumentException e) {
+                throw new IOException(url + ": not a valid URL: " + e.getMessage(), e);
+            }
             HttpResponse<InputStream> response;
             try {
                 response = client().send(request, HttpResponse.BodyHandlers.ofInputStream());

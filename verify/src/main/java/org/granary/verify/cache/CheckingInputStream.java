@@ -1,6 +1,5 @@
 package org.granary.verify.cache;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,9 +11,10 @@ import org.granary.store.Hash;
  * at the end: when the expected size is reached (the stream below must then be at its end, which makes
  * a decompressor check its own trailer) or, without an expected size, at the end of the stream. A
  * reader that stops at the last byte it needs (a NAR parser) is thus checked too. Errors of the stream
- * below are rethrown naming the file. Not thread-safe.
+ * below are rethrown naming the file; after an error every read fails with it. Not thread-safe.
  */
-final class CheckingInputStream extends FilterInputStream {
+final class CheckingInputStream extends FailStopInputStream {
+    private final InputStream in;
     private final Hash expectedHash;
     private final long expectedSize;
     private final MessageDigest digest;
@@ -39,7 +39,7 @@ final class CheckingInputStream extends FilterInputStream {
      */
     CheckingInputStream(InputStream in, Hash expectedHash, long expectedSize, String source, String hashField,
             String sizeField, InputStream tail) {
-        super(in);
+        this.in = in;
         this.expectedHash = expectedHash;
         this.expectedSize = expectedSize;
         this.digest = expectedHash == null ? null : expectedHash.algorithm().newDigest();
@@ -50,14 +50,7 @@ final class CheckingInputStream extends FilterInputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] buffer, int offset, int length) throws IOException {
+    int readChecked(byte[] buffer, int offset, int length) throws IOException {
         if (checked) {
             return -1;
         }
@@ -113,8 +106,13 @@ final class CheckingInputStream extends FilterInputStream {
     }
 
     @Override
-    public boolean markSupported() {
-        return false;
+    public int available() throws IOException {
+        return in.available();
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
     }
 
     private void check() throws IOException {

@@ -17,7 +17,7 @@ import org.tukaani.xz.LZMAInputStream;
  * <p>Every trailer is checked against what was decoded; any byte after the last member that does not
  * begin a valid member is an error (a NAR file has no trailing data). Not thread-safe.
  */
-final class LzipInputStream extends InputStream {
+final class LzipInputStream extends FailStopInputStream {
     static final byte[] MAGIC = {'L', 'Z', 'I', 'P'};
     static final int VERSION = 1;
     static final int HEADER_SIZE = 6;
@@ -46,14 +46,7 @@ final class LzipInputStream extends InputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] buffer, int offset, int length) throws IOException {
+    int readChecked(byte[] buffer, int offset, int length) throws IOException {
         if (length == 0) {
             return 0;
         }

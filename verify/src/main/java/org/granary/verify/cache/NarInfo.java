@@ -32,7 +32,8 @@ import org.granary.store.StorePath;
  * @param narHash SHA-256 of the uncompressed NAR
  * @param narSize its length, positive
  * @param references the item's references, sorted
- * @param deriver the deriver, or null (written {@code unknown-deriver} by some Nix versions)
+ * @param deriver the deriver, or null (read from {@code unknown-deriver}, which some Nix versions write,
+ *     or an empty value, which Guix reads as none)
  * @param system the system it was built for, or null
  * @param sigs Nix signatures {@code keyname:base64}, in the narinfo's order
  * @param guixSignature the value of Guix's {@code Signature} field, or null
@@ -149,17 +150,6 @@ public record NarInfo(
     public PathInfo toPathInfo() {
         return new PathInfo(storePath, narHash, narSize, references, deriver, 0, new TreeSet<>(sigs),
             contentAddress);
-    }
-
-    /**
-     * Returns the narinfo with other Nix signatures.
-     *
-     * @param newSigs the {@code Sig} values
-     * @return the new narinfo
-     */
-    public NarInfo withSigs(List<String> newSigs) {
-        return new NarInfo(storePath, files, narHash, narSize, references, deriver, system, newSigs,
-            guixSignature, contentAddress);
     }
 
     /**
@@ -333,7 +323,8 @@ public record NarInfo(
                 case "Deriver" -> {
                     once(deriverSeen ? Boolean.TRUE : null, key);
                     deriverSeen = true;
-                    deriver = value.equals("unknown-deriver") ? null : baseName(key, value);
+                    // Some Nix versions write unknown-deriver, Guix reads an empty value as none.
+                    deriver = value.isEmpty() || value.equals("unknown-deriver") ? null : baseName(key, value);
                 }
                 case "System" -> {
                     once(system, key);

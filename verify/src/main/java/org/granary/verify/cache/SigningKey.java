@@ -14,7 +14,8 @@ import org.granary.store.PathInfo;
  * {@code nix-store --generate-binary-cache-key} store them. It signs the fingerprint of a path
  * ({@link #fingerprint}) into a narinfo's {@code Sig: NAME:BASE64(signature)}.
  *
- * <p>Immutable; safe to share between threads. {@link #toString()} gives the secret: keep it out of logs.
+ * <p>Immutable; safe to share between threads. {@link #toString()} names the key without its secret, so
+ * a key that reaches a log or message does not leak; {@link #format()} gives the secret.
  */
 public final class SigningKey {
     private final String name;
@@ -115,12 +116,21 @@ public final class SigningKey {
     }
 
     /**
-     * Returns the key in its file format.
+     * Names the key, without its secret.
      *
-     * @return {@code NAME:BASE64(seed ‖ public key)}, the secret
+     * @return such as {@code SigningKey[cache.example.org-1]}
      */
     @Override
     public String toString() {
+        return "SigningKey[" + name + "]";
+    }
+
+    /**
+     * Returns the key in its file format, as {@link #parse} reads it.
+     *
+     * @return {@code NAME:BASE64(seed ‖ public key)}, the secret
+     */
+    public String format() {
         byte[] bytes = new byte[64];
         key.encode(bytes, 0);
         System.arraycopy(key.generatePublicKey().getEncoded(), 0, bytes, 32, 32);

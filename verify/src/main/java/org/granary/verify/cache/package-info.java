@@ -1,21 +1,13 @@
 /**
- * Binary caches in the format Nix and Guix share ({@code nix copy --to file://DIR}, {@code guix publish}):
- * narinfos, compressed NARs and Ed25519 signatures.
+ * Binary caches, as Nix ({@code nix copy --to file://…}) and Guix ({@code guix publish}) write them
+ * (store-facts.md §10): reading one as a {@link org.granary.verify.Substituter} ({@link BinaryCache},
+ * over {@code file://} and {@code http(s)://}), writing one ({@link CacheWriter}), and what both need:
+ * the narinfo format ({@link NarInfo}), NAR compressions ({@link Compression}: none, gzip, bzip2, xz,
+ * zstd and lzip, the last built here on xz-java's LZMA coder), Nix's Ed25519 keys and signatures
+ * ({@link SigningKey}, {@link VerifyingKey}) and Guix's ({@link TrustedKeys} takes both kinds of key).
  *
- * <h2>Public API</h2>
- *
- * <ul>
- *   <li>{@link org.granary.verify.cache.BinaryCache}: a cache read as a
- *       {@link org.granary.verify.Substituter}, every file checked against its narinfo;
- *       {@link org.granary.verify.cache.CacheWriter}: a cache written in a directory, signed.
- *   <li>{@link org.granary.verify.cache.NarInfo} (parse one; {@code toString()} writes it) and
- *       {@link org.granary.verify.cache.Compression} (none, gzip, bzip2, xz, zstd, lzip).
- *   <li>Keys: {@link org.granary.verify.cache.SigningKey}, {@link org.granary.verify.cache.VerifyingKey},
- *       {@link org.granary.verify.cache.TrustedKeys}.
- *   <li>Errors, each naming what is at fault: {@link org.granary.verify.cache.NarInfoFormatException},
- *       {@link org.granary.verify.cache.ContentMismatchException},
- *       {@link org.granary.verify.cache.KeyFormatException},
- *       {@link org.granary.verify.cache.LzipFormatException}.
- * </ul>
+ * <p>Nothing here trusts a cache's word alone: a narinfo must be signed by a trusted key unless the
+ * caller allows unsigned ones, every fetched file is checked against the narinfo while it is read,
+ * and repair still compares the NAR hash with the local database.
  */
 package org.granary.verify.cache;

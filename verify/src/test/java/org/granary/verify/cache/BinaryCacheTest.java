@@ -73,6 +73,19 @@ class BinaryCacheTest {
     }
 
     @Test
+    void theFirstFileInACompressionGranaryReadsIsTaken() throws IOException {
+        String text = Files.readString(narinfoOf(info));
+        String url = NarInfo.parse(text, STORE, "t").files().get(0).url();
+        // Two files as guix publish lists them, the first in a compression Granary does not read.
+        String offers = "URL: nar/br/x\nCompression: br\nFileSize: 10\nURL: " + url + "\nCompression: zstd\n";
+        Files.writeString(narinfoOf(info), text.replaceAll("(?m)^(URL|Compression|FileHash|FileSize): .*\n", "") + offers);
+        assertArrayEquals(nar(item), readAll(trusting(cache).lookup(info.path()).orElseThrow()));
+        Files.writeString(narinfoOf(info), Files.readString(narinfoOf(info)).replace("Compression: zstd", "Compression: lz4"));
+        SubstituteException e = assertThrows(SubstituteException.class, () -> trusting(cache).lookup(info.path()));
+        assertTrue(e.getMessage().contains("nar/br/x (br), " + url + " (lz4)"), e.getMessage());
+    }
+
+    @Test
     void anItemTheCacheDoesNotHaveIsEmpty() throws IOException {
         assertEquals(Optional.empty(), trusting(cache).lookup(new StorePath(STORE, "3".repeat(32), "absent")));
     }
@@ -137,6 +150,11 @@ class BinaryCacheTest {
         ContentMismatchException e = assertThrows(ContentMismatchException.class, () -> readAll(substitute));
         assertEquals("NarHash", e.field(), e.getMessage());
         assertEquals(NarInfo.typed(info.narHash()), e.expected());
+        try (InputStream in = substitute.openNar()) {
+            assertThrows(ContentMismatchException.class, in::readAllBytes);
+            // A caller that goes on reading does not see a clean end of the stream.
+            assertThrows(ContentMismatchException.class, in::read);
+        }
     }
 
     @Test
@@ -183,6 +201,22 @@ class BinaryCacheTest {
     }
 
     @Test
+    void percentEscapesInAUrlAreDecodedAsGuixPublishWritesThem() throws IOException {
+        String url = NarInfo.parse(Files.readString(narinfoOf(info)), STORE, "t").files().get(0).url();
+        Files.move(cache.resolve(url), cache.resolve("nar/hello+1 x.nar.zst"));
+        Files.writeString(narinfoOf(info), Files.readString(narinfoOf(info))
+            .replace("URL: " + url, "URL: nar/hello%2B1%20x.nar.zst").replaceAll("(?m)^File(Hash|Size): .*\n", ""));
+        assertArrayEquals(nar(item), readAll(trusting(cache).lookup(info.path()).orElseThrow()));
+        for (String escape : List.of("nar/%2E%2E/x", "nar%2F..%2Fx", "nar/%zz", "nar//x", "/etc/passwd", "http://h/x")) {
+            Files.writeString(narinfoOf(info), Files.readString(narinfoOf(info))
+                .replaceFirst("(?m)^URL: .*$", "URL: " + escape));
+            Substitute substitute = trusting(cache).lookup(info.path()).orElseThrow();
+            IOException e = assertThrows(IOException.class, substitute::openNar, escape);
+            assertTrue(e.getMessage().contains("only a plain relative path"), e.getMessage());
+        }
+    }
+
+    @Test
     void aDirectoryWithoutNixCacheInfoIsNotACache() throws IOException {
         Files.delete(cache.resolve("nix-cache-info"));
         IOException e = assertThrows(IOException.class, () -> trusting(cache).lookup(info.path()));
@@ -224,6 +258,9 @@ class BinaryCacheTest {
             assertEquals(url, http.uri());
             assertArrayEquals(nar(item), readAll(http.lookup(info.path()).orElseThrow()));
             assertEquals(Optional.empty(), http.lookup(new StorePath(STORE, "3".repeat(32), "absent")));
+            BinaryCache broken = BinaryCache.open(url.replace("/prefix", "/elsewhere"), STORE, TrustedKeys.none());
+            IOException e = assertThrows(IOException.class, () -> broken.lookup(info.path()));
+            assertTrue(e.getMessage().contains("/elsewhere/nix-cache-info"), e.getMessage());
         } finally {
             server.stop(0);
         }

@@ -74,6 +74,16 @@ class CompressionPropertyTest {
     }
 
     @Test
+    void anLzipDecoderThatFailedKeepsFailing() throws IOException {
+        byte[] encoded = smallLzip("hello, hello, hello".getBytes());
+        encoded[encoded.length - 20] ^= 1; // the CRC
+        try (InputStream in = Compression.LZIP.decompress(new ByteArrayInputStream(encoded))) {
+            LzipFormatException first = assertThrows(LzipFormatException.class, in::readAllBytes);
+            assertEquals(first, assertThrows(LzipFormatException.class, in::read));
+        }
+    }
+
+    @Test
     void anLzipDictionaryAboveTheLimitIsRefusedBeforeAllocation() throws IOException {
         byte[] encoded = encode(Compression.LZIP, "hello".getBytes());
         encoded[5] = 29; // 512 MiB

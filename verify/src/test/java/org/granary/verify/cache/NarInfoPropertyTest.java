@@ -104,6 +104,7 @@ class NarInfoPropertyTest {
             + "NarHash: sha256:" + "1".repeat(52) + "\nNarSize: 120\nDeriver: unknown-deriver\n", STORE, "t");
         assertEquals("bzip2", info.files().get(0).compression());
         assertNull(info.deriver());
+        assertNull(NarInfo.parse(info.toString() + "Deriver: \n", STORE, "t").deriver());
     }
 
     @Test

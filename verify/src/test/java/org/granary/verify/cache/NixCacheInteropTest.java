@@ -113,13 +113,22 @@ class NixCacheInteropTest {
     }
 
     @Test
-    void nixsSecretKeyFileSignsWhatNixVerifies() throws IOException {
+    void keyFilesAreInterchangeableWithNixs() throws IOException {
+        // Nix's secret key signs for Granary, and Nix accepts the result with Nix's public key.
         Path secret = work.resolve("secret");
         Path pub = work.resolve("public");
         nix.nixStore("--generate-binary-cache-key", "nix-made-1", secret.toString(), pub.toString());
         SigningKey key = SigningKey.parse(Files.readString(secret));
         assertEquals(Files.readString(pub).strip(), key.verifyingKey().toString());
         copyFromGranaryCache(key, Files.readString(pub).strip(), true);
+
+        // A secret key file in Granary's format signs for Nix, and Granary verifies with its public key.
+        SigningKey granaryKey = SigningKey.generate("granary-made-1", new SecureRandom());
+        Path granarySecret = Files.writeString(work.resolve("granary.sec"), granaryKey.format());
+        Path cache = work.resolve("nix-signed");
+        nix.nix("copy", "--to", "file://" + cache + "?secret-key=" + granarySecret, paths.get(0));
+        BinaryCache read = BinaryCache.open("file://" + cache, STORE, TrustedKeys.of(List.of(granaryKey.verifyingKey())));
+        assertTrue(read.lookup(StorePath.parse(paths.get(0), STORE)).isPresent());
     }
 
     @Test

@@ -63,16 +63,17 @@ class SignaturePropertyTest {
 
     @Test
     void keysRoundTripThroughTheirFileFormat() {
-        SigningKey parsed = SigningKey.parse(KEY + "\n");
-        assertEquals(KEY.toString(), parsed.toString());
+        SigningKey parsed = SigningKey.parse(KEY.format() + "\n");
+        assertEquals(KEY.format(), parsed.format());
+        assertEquals("SigningKey[cache.example.org-1]", KEY.toString());
         assertEquals(KEY.verifyingKey(), parsed.verifyingKey());
-        assertEquals(64, Base64.getDecoder().decode(KEY.toString().substring(KEY.name().length() + 1)).length);
+        assertEquals(64, Base64.getDecoder().decode(KEY.format().substring(KEY.name().length() + 1)).length);
         assertEquals(32, Base64.getDecoder().decode(KEY.verifyingKey().toString().substring(KEY.name().length() + 1)).length);
     }
 
     @Test
     void malformedKeysAreRejectedNamingTheProblem() {
-        byte[] secret = Base64.getDecoder().decode(KEY.toString().substring(KEY.name().length() + 1));
+        byte[] secret = Base64.getDecoder().decode(KEY.format().substring(KEY.name().length() + 1));
         secret[40] ^= 1;
         KeyFormatException mismatch = assertThrows(KeyFormatException.class,
             () -> SigningKey.parse("k:" + Base64.getEncoder().encodeToString(secret)));
