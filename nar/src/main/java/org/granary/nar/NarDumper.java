@@ -65,6 +65,9 @@ public final class NarDumper {
     /**
      * Writes the NAR of {@code root} to {@code out} (not flushed, not closed) and returns its size.
      *
+     * @param root the tree, file or symlink to archive (a symlink is not followed)
+     * @param out where the NAR goes
+     * @return the NAR's size in bytes
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree or writing {@code out} fails
      */
@@ -77,6 +80,9 @@ public final class NarDumper {
      * from file to channel in the kernel where it can ({@link FileChannel#transferTo}: to a file, a pipe
      * or a socket), without passing through this JVM.
      *
+     * @param root the tree, file or symlink to archive (a symlink is not followed)
+     * @param out where the NAR goes
+     * @return the NAR's size in bytes
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree or writing {@code out} fails
      */
@@ -89,6 +95,10 @@ public final class NarDumper {
      * not flushed, not closed) and hashes it with {@code digest} in the same pass. The digest is reset
      * first and is reset again when this returns.
      *
+     * @param root the tree, file or symlink to archive (a symlink is not followed)
+     * @param out where the NAR goes
+     * @param digest the hash to compute, for example SHA-256
+     * @return the NAR's hash and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree or writing {@code out} fails
      */
@@ -102,6 +112,9 @@ public final class NarDumper {
      * larger than that buffer is hashed on a second thread while this one reads on. The digest is reset
      * first and is reset again when this returns.
      *
+     * @param root the tree, file or symlink to hash (a symlink is not followed)
+     * @param digest the hash to compute, for example SHA-256
+     * @return the NAR's hash and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree fails
      */

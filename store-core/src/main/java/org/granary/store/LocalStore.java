@@ -37,6 +37,8 @@ import org.granary.nar.NarDumper;
 import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestorer;
 import org.granary.nar.NarWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Guix store on this machine: its files under the physical store dir and its reference database under
@@ -67,6 +69,7 @@ import org.granary.nar.NarWriter;
  * database refuses a second). Close it once no operation is running.
  */
 public final class LocalStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStore.class);
     private static final String TEMP_PREFIX = ".granary-add-";
     private static final int PIPE_SIZE = 1 << 17;
     private static final int COPY_BUFFER = 1 << 16;
@@ -146,6 +149,7 @@ public final class LocalStore implements AutoCloseable {
         }
         for (Path entry : stale) {
             FileTrees.deleteTree(entry);
+            LOG.info("removed {}, left by an addition of a process that is no longer running", entry);
         }
     }
 

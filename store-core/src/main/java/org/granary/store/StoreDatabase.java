@@ -36,6 +36,8 @@ import org.lmdbjava.LmdbNativeException;
 import org.lmdbjava.PutFlags;
 import org.lmdbjava.SeekOp;
 import org.lmdbjava.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reference database of a store: which paths are valid, and for each its {@link PathInfo}, its
@@ -59,6 +61,8 @@ import org.lmdbjava.Txn;
  * adopted when a transaction starts.
  */
 public final class StoreDatabase implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreDatabase.class);
+
     /** The initial map size of {@link #open(Path, String)}: 1 GiB of address space, not of disk. */
     public static final long DEFAULT_MAP_SIZE = 1L << 30;
     /** The schema this class reads and writes. */
@@ -994,7 +998,10 @@ public final class StoreDatabase implements AutoCloseable {
         mapLock.writeLock().lock();
         try {
             checkOpen();
-            env.setMapSize(factor == 0 ? 0 : env.info().mapSize * factor);
+            long before = env.info().mapSize;
+            env.setMapSize(factor == 0 ? 0 : before * factor);
+            LOG.debug("database map grown from {} to {} bytes{}", before, env.info().mapSize,
+                factor == 0 ? " by another process" : "");
         } finally {
             mapLock.writeLock().unlock();
         }

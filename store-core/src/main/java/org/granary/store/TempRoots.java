@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.locks.StampedLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Temporary GC roots: store paths that must survive a collection while this process uses them (a path
@@ -42,6 +44,8 @@ import java.util.concurrent.locks.StampedLock;
  * <p>Safe to share between threads. {@link #readLive} is the collector's side.
  */
 public final class TempRoots implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TempRoots.class);
+
     /** This JVM's temporary-roots file of each temproots dir (by real path); guarded by itself. */
     private static final Map<Path, OwnFile> OWN_FILES = new HashMap<>();
     /** The bytes from 1 on; see the class documentation. */
@@ -188,6 +192,7 @@ public final class TempRoots implements AutoCloseable {
                         channel.write(ByteBuffer.wrap(new byte[] {'d'}));
                         channel.close();
                         removed.add(path);
+                        LOG.info("removed stale temporary roots file {}", path);
                         continue;
                     }
                     channel.lock(0, Long.MAX_VALUE, true);
