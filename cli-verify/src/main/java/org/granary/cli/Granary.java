@@ -116,7 +116,7 @@ public final class Granary {
     /** The subcommands, in the order {@code --help} lists them. */
     private static final String[] SUBCOMMANDS = {
         "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache",
-        "verify"};
+        "verify", "demo"};
 
     /**
      * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
@@ -165,6 +165,8 @@ public final class Granary {
                 return new CacheCommand();
             case "verify":
                 return new VerifyCommand();
+            case "demo":
+                return new DemoCommand();
             default:
                 throw new IllegalArgumentException(name);
         }
