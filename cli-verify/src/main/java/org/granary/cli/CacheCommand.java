@@ -74,7 +74,10 @@ final class CacheCommand implements Callable<Integer> {
             return 0;
         }
 
-        /** Writes a key pair as nix-store --generate-binary-cache-key does; neither file may exist. Shared with granary demo. */
+        /**
+         * Writes a key pair as nix-store --generate-binary-cache-key does; neither file may exist. Shared
+         * with granary demo.
+         */
         static void writeKeyPair(SigningKey key, Path secretFile, Path publicFile) throws IOException {
             if (Files.exists(publicFile)) {
                 throw new FileAlreadyExistsException(publicFile.toString(), null, "already exists");

@@ -7,12 +7,9 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
@@ -26,6 +23,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.granary.nar.FileTrees;
 import org.granary.store.HashAlgorithm;
 import org.granary.store.LocalStore;
 import org.granary.store.PathInfo;
@@ -116,7 +114,14 @@ final class DemoCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Source> chosen = sources.isEmpty() ? machineSources() : givenSources();
-        Path dir = prepare(directory);
+        Path dir;
+        try {
+            dir = prepare(directory);
+        } catch (IOException e) {
+            err.println("granary: demo: " + Granary.describe(e));
+            err.flush();
+            return VerifyCommand.EXIT_ERROR;
+        }
         long start = System.nanoTime();
         int status;
         try {
@@ -129,7 +134,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.println(String.format(Locale.ROOT, "The demo took %.2f s.", seconds(start)));
         if (clean) {
-            delete(dir);
+            FileTrees.deleteTree(dir); // the store's directories are read-only: it makes them writable first
             out.println("Removed " + dir + " (--clean).");
         }
         out.flush();
@@ -465,35 +470,6 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }).sum();
         }
-    }
-
-    /** Removes the tree, making its read-only store directories writable first. */
-    private static void delete(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attributes) throws IOException {
-                Set<PosixFilePermission> mode = Files.getPosixFilePermissions(d, NOFOLLOW_LINKS);
-                mode.add(PosixFilePermission.OWNER_WRITE);
-                mode.add(PosixFilePermission.OWNER_EXECUTE);
-                Files.setPosixFilePermissions(d, mode);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException failure) throws IOException {
-                if (failure != null) {
-                    throw failure;
-                }
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     private static String octal(Set<PosixFilePermission> mode) {
