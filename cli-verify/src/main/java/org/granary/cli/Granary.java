@@ -132,6 +132,7 @@ public final class Granary {
     private static final String[] SUBCOMMANDS = {
         "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache",
         "verify",
+        "demo",
         "completion"};
 
     /**
@@ -193,6 +194,8 @@ public final class Granary {
                 return new VerifyCommand();
             case "completion":
                 return new CompletionCommand();
+            case "demo":
+                return new DemoCommand();
             default:
                 throw new IllegalArgumentException(name);
         }
