@@ -34,7 +34,8 @@ class GcConcurrencyTest {
         }
         Path out = root.resolve("child.out");
         Path err = root.resolve("child.err");
-        Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+        Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
             System.getProperty("java.class.path"), RootingChild.class.getName(), root.toString(),
             Integer.toString(rounds), "4", "42").redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         long deleted = 0;

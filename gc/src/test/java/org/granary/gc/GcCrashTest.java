@@ -47,7 +47,8 @@ class GcCrashTest {
             Process cp = new ProcessBuilder("cp", "-a", template.toString(), root.toString()).inheritIO().start();
             assertEquals(0, cp.waitFor());
             Path out = root.resolve("child.out");
-            Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+            Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), CollectingChild.class.getName(), root.toString())
                 .redirectOutput(out.toFile()).redirectError(root.resolve("child.err").toFile()).start();
             // Killed once it has reported a random number of deletions (0: right after it starts collecting).

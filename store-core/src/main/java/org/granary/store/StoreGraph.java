@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.GetOp;
@@ -255,20 +256,7 @@ public final class StoreGraph {
 
     /** Binary search of a key among the sorted keys: its number, or -1. */
     private int search(byte[] key) {
-        int low = 0;
-        int high = names.length - 1;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            int c = Arrays.compareUnsigned(keys, mid * Keys.SIZE, (mid + 1) * Keys.SIZE, key, 0, Keys.SIZE);
-            if (c < 0) {
-                low = mid + 1;
-            } else if (c > 0) {
-                high = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return -1;
+        return search(new UnsafeBuffer(key), 0);
     }
 
     /** Binary search of the key LMDB shows at {@code offset} of {@code page}, read in place. */
