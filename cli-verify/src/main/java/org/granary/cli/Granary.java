@@ -115,7 +115,7 @@ public final class Granary {
 
     /** The subcommands, in the order {@code --help} lists them. */
     private static final String[] SUBCOMMANDS = {
-        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "gc"};
+        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache", "gc"};
 
     /**
      * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
@@ -160,6 +160,8 @@ public final class Granary {
                 return new RegisterCommand();
             case "db":
                 return new DbCommand();
+            case "cache":
+                return new CacheCommand();
             case "gc":
                 return new GcCommand();
             default:

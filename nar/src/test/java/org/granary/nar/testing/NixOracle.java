@@ -237,6 +237,17 @@ public final class NixOracle {
     }
 
     /**
+     * Runs {@code nix} (the newer command line, with the {@code nix-command} feature of nix 2.8 enabled)
+     * with {@code arguments} against the private store, for example {@code "copy", "--to", "file://DIR",
+     * path}, and returns its standard output.
+     */
+    public String nix(String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of("nix", "--extra-experimental-features", "nix-command"));
+        command.addAll(List.of(arguments));
+        return run(command);
+    }
+
+    /**
      * Starts {@code nix-store} with {@code arguments} against the private store and returns its standard
      * output as bytes (for example the stream of {@code --export}). Closing the stream reads whatever is
      * left, waits for the process and throws if it failed.
