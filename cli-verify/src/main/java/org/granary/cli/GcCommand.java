@@ -74,7 +74,8 @@ final class GcCommand implements Callable<Integer> {
         boolean listLive;
         @Option(names = "--list-roots", description = "List the permanent roots (link -> item); change nothing.")
         boolean listRoots;
-        @Option(names = "--optimize", description = "Deduplicate: hard-link identical files of 8 KiB or more, as guix gc --optimize.")
+        @Option(names = "--optimize",
+            description = "Deduplicate: hard-link identical files of 8 KiB or more, as guix gc --optimize.")
         boolean optimize;
         @Option(names = "--references", description = "The references of the PATHs.")
         boolean references;
