@@ -17,9 +17,11 @@
 #
 #   collect   granary gc                   against  nix-store --gc            (one round each, each on its
 #             own copy of the store, on a fresh loop-mounted ext4 image when this runs as root)
-#   list      granary gc --list-dead       against  nix-store --gc --print-dead  (one untimed round to
-#             warm the page cache, then one timed round; both sides read the same files)
+#   list      granary gc --list-dead       against  nix-store --gc --print-dead  (one round each, right
+#             after both databases and the store dir were written, so the page cache is warm; both sides
+#             read the same files. Nix takes many minutes here, so there is no second round)
 #
+# GC_BENCH_STAGES="collect list" (the default) chooses the stages to run.
 # It prints seconds, peak resident memory (/usr/bin/time -f %M, KB) and the ratios Granary/Nix, and fails
 # if the two sides disagree on what is dead or on what survives.
 set -euo pipefail
@@ -122,7 +124,12 @@ entries() {
     ls -A "$1/gnu/store" | grep -v -e '^\.links$' -e '\.lock$' -e '^trash$' | sort
 }
 
+stages=${GC_BENCH_STAGES:-collect list}
+table=$work/table
+printf '%-44s %10s %10s %8s\n' what granary nix ratio > "$table"
+
 # ---- collecting DEAD of ITEMS, each side on a fresh file system
+if [[ $stages == *collect* ]]; then
 g=$(fresh granary)
 n=$(fresh nix)
 generate "$items" "$dead" "$g" "$n" > "$work/collect.dump"
@@ -144,14 +151,19 @@ if ! diff <(entries "$g") <(entries "$n") > /dev/null; then
 fi
 echo "collect: $items items, $g_dead dead, $(entries "$g" | wc -l) left on both sides; granary: $(cat "$work/granary-collect.out")"
 cleanup
+read -r gc_s gc_m < "$work/granary-collect.time"
+read -r nc_s nc_m < "$work/nix-collect.time"
+printf '%-44s %9ss %9ss %8.2f\n' "gc ($dead dead of $items) vs nix-store --gc" "$gc_s" "$nc_s" "$(echo "$gc_s / $nc_s" | bc -l)" >> "$table"
+printf '%-44s %8sKB %8sKB %8.2f\n' "  peak memory" "$gc_m" "$nc_m" "$(echo "$gc_m / $nc_m" | bc -l)" >> "$table"
+fi
 
 # ---- listing the dead of LISTED items: one store, both databases
+if [[ $stages == *list* ]]; then
 l=$work/listed
 generate "$listed" $((listed / 10)) "$l" > "$work/list.dump"
 "$granary" register --root "$l" --hash-given < "$work/list.dump" > /dev/null
 $(nixenv "$l") nix-store --load-db < "$work/list.dump"
-"$granary" gc --root "$l" --list-dead > /dev/null
-$(nixenv "$l") nix-store --gc --print-dead > /dev/null 2>&1
+sync
 timed granary-list "$granary" gc --root "$l" --list-dead > "$work/granary-list"
 timed nix-list $(nixenv "$l") nix-store --gc --print-dead > "$work/nix-list" 2> /dev/null
 if ! diff <(sort "$work/granary-list") <(sort "$work/nix-list") > /dev/null; then
@@ -159,13 +171,9 @@ if ! diff <(sort "$work/granary-list") <(sort "$work/nix-list") > /dev/null; the
     exit 1
 fi
 echo "list: $listed items, $(wc -l < "$work/granary-list") dead (both)"
-
-read -r gc_s gc_m < "$work/granary-collect.time"
-read -r nc_s nc_m < "$work/nix-collect.time"
 read -r gl_s gl_m < "$work/granary-list.time"
 read -r nl_s nl_m < "$work/nix-list.time"
-printf '%-44s %10s %10s %8s\n' what granary nix ratio
-printf '%-44s %9ss %9ss %8.2f\n' "gc ($dead dead of $items) vs nix-store --gc" "$gc_s" "$nc_s" "$(echo "$gc_s / $nc_s" | bc -l)"
-printf '%-44s %8sKB %8sKB %8.2f\n' "  peak memory" "$gc_m" "$nc_m" "$(echo "$gc_m / $nc_m" | bc -l)"
-printf '%-44s %9ss %9ss %8.2f\n' "gc --list-dead ($listed) vs --print-dead" "$gl_s" "$nl_s" "$(echo "$gl_s / $nl_s" | bc -l)"
-printf '%-44s %8sKB %8sKB %8.2f\n' "  peak memory" "$gl_m" "$nl_m" "$(echo "$gl_m / $nl_m" | bc -l)"
+printf '%-44s %9ss %9ss %8.2f\n' "gc --list-dead ($listed) vs --print-dead" "$gl_s" "$nl_s" "$(echo "$gl_s / $nl_s" | bc -l)" >> "$table"
+printf '%-44s %8sKB %8sKB %8.2f\n' "  peak memory" "$gl_m" "$nl_m" "$(echo "$gl_m / $nl_m" | bc -l)" >> "$table"
+fi
+cat "$table"
