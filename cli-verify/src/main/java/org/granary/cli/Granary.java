@@ -130,7 +130,7 @@ public final class Granary {
 
     /** The subcommands, in the order {@code --help} lists them. */
     private static final String[] SUBCOMMANDS = {
-        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache",
+        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache", "gc",
         "verify",
         "demo",
         "completion"};
@@ -196,6 +196,8 @@ public final class Granary {
                 return new CompletionCommand();
             case "demo":
                 return new DemoCommand();
+            case "gc":
+                return new GcCommand();
             default:
                 throw new IllegalArgumentException(name);
         }

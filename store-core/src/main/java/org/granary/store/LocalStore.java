@@ -153,6 +153,18 @@ public final class LocalStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Says whether an entry of the store dir is the temporary of an addition by a running process (this
+     * one included): such an entry is not garbage, although no valid path has its name.
+     *
+     * @param name the entry's file name
+     * @return whether it is a live addition's temporary
+     */
+    public static boolean isActiveTemporary(String name) {
+        long pid = temporaryOwner(name);
+        return pid > 0 && (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).isPresent());
+    }
+
     /** The pid in the name of an addition's temporary entry, or -1 if the name is not one. */
     static long temporaryOwner(String name) {
         String rest;
@@ -539,6 +551,17 @@ public final class LocalStore implements AutoCloseable {
         checkOpen();
         invalidated.forEach(this::own);
         return database.invalidate(invalidated);
+    }
+
+    /**
+     * Returns the store's reference database, for the operations on the database as a whole (such as
+     * {@link StoreDatabase#graph()} for a garbage collector). It is closed with this store.
+     *
+     * @return the database
+     */
+    public StoreDatabase database() {
+        checkOpen();
+        return database;
     }
 
     /**

@@ -399,6 +399,18 @@ public final class StoreDatabase implements AutoCloseable {
     }
 
     /**
+     * Returns the whole reference graph, read in one read transaction: a consistent snapshot of every
+     * valid path with its NAR size, deriver, references and valid derivation outputs, as arrays of ints
+     * (what a garbage collector walks instead of querying path by path).
+     *
+     * @return the graph
+     * @throws CorruptRecordException if a record cannot be read or an edge leads to no valid path
+     */
+    public StoreGraph graph() {
+        return read(txn -> StoreGraph.read(storeDir, txn, info, refs, drvOutputs));
+    }
+
+    /**
      * Returns how many paths are valid, without reading them.
      *
      * @return the number of valid paths

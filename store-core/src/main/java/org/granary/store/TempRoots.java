@@ -148,6 +148,20 @@ public final class TempRoots implements AutoCloseable {
      * @throws IOException if the directory or a file cannot be read; nothing stays locked
      */
     public static LiveRoots readLive(Path stateDir) throws IOException {
+        return readLive(stateDir, true);
+    }
+
+    /**
+     * As {@link #readLive(Path)}, but with {@code removeStale} false the files of dead processes are
+     * only skipped, not removed: for listings, which must change nothing.
+     *
+     * @param stateDir the state dir
+     * @param removeStale whether to remove the files of dead processes
+     * @return the roots, the stale files removed (or, without removing, skipped), and the locks that
+     *     freeze the roots
+     * @throws IOException if the directory or a file cannot be read; nothing stays locked
+     */
+    public static LiveRoots readLive(Path stateDir, boolean removeStale) throws IOException {
         Path dir = stateDir.resolve("temproots");
         if (!Files.isDirectory(dir)) {
             return new LiveRoots(Set.of(), List.of(), List.of(), null, 0);
@@ -188,8 +202,10 @@ public final class TempRoots implements AutoCloseable {
                 try {
                     FileLock write = channel.tryLock();
                     if (write != null) {
-                        Files.deleteIfExists(path);
-                        channel.write(ByteBuffer.wrap(new byte[] {'d'}));
+                        if (removeStale) {
+                            Files.deleteIfExists(path);
+                            channel.write(ByteBuffer.wrap(new byte[] {'d'}));
+                        }
                         channel.close();
                         removed.add(path);
                         LOG.info("removed stale temporary roots file {}", path);
