@@ -51,6 +51,8 @@ public final class NarDumper {
     private final byte[] buffer;
     /** Hashes on a second thread for NARs larger than the buffer; kept for its buffers. */
     private final DigestPipeline pipeline = new DigestPipeline();
+    /** File contents on their way to the digest in {@link #digestInline}; allocated at its first use. */
+    private ByteBuffer direct;
 
     /** A dumper with its own 128 KiB buffer. */
     public NarDumper() {
@@ -122,9 +124,32 @@ public final class NarDumper {
         return digest(root, null, digest);
     }
 
+    /**
+     * The NAR hash and size of {@code root}, all on the calling thread: for callers that hash many trees
+     * at once, one dumper per core, where {@link #digest}'s second thread would only add hand-overs. File
+     * contents are read into a direct buffer (128 KiB, kept) and hashed from there with
+     * {@link MessageDigest#update(ByteBuffer)}: a digest that reads native memory (Granary's OpenSSL
+     * digests do) gets them with no copy but the kernel's, where a {@code byte[]} costs a second one (the
+     * JDK reads into a temporary direct buffer and copies from it). The digest is reset first and is reset
+     * again when this returns.
+     *
+     * @throws NarDumpException if the tree cannot be archived exactly
+     * @throws IOException if reading the tree fails
+     */
+    public NarDigest digestInline(Path root, MessageDigest digest) throws IOException {
+        if (direct == null) {
+            direct = ByteBuffer.allocateDirect(BUFFER_SIZE);
+        }
+        return hash(root, new NarSink(buffer, digest, direct), digest);
+    }
+
     private NarDigest digest(Path root, OutputStream out, MessageDigest digest) throws IOException {
+        return hash(root, new NarSink(buffer, out, null, digest, pipeline), digest);
+    }
+
+    /** Writes the NAR of {@code root} to {@code sink}, which feeds {@code digest}, and returns the result. */
+    private NarDigest hash(Path root, NarSink sink, MessageDigest digest) throws IOException {
         digest.reset();
-        NarSink sink = new NarSink(buffer, out, null, digest, pipeline);
         long size;
         try {
             size = write(root, sink);
