@@ -35,6 +35,12 @@ train query --root "$root" --info "$path"
 train query --root "$root" --requisites "$path"
 train hash path "$work/tree"
 train nar dump "$work/tree"
+# The main job and its neighbours: verify (with a repair from a signed cache) and gc's listings.
+train verify --root "$root" --contents
+train gc --root "$root" --list-dead
+train cache keygen cds-1 "$work/key.sec" "$work/key.pub"
+train cache push --root "$root" --key "$work/key.sec" "$work/cache" "$path"
+train verify --root "$root" --contents --repair --substituter "file://$work/cache" --trusted-key "$(cat "$work/key.pub")"
 cat "$work"/classes.* | grep -v '^#' | sort -u > "$work/classes" || exit 0
 if "$java" $flags -Xshare:dump -XX:SharedClassListFile="$work/classes" -XX:SharedArchiveFile="$archive" \
         -jar "$jar" > "$work/dump.log" 2>&1; then

@@ -133,6 +133,9 @@ public final class NarDumper {
      * JDK reads into a temporary direct buffer and copies from it). The digest is reset first and is reset
      * again when this returns.
      *
+     * @param root the file, directory or symlink to hash as a NAR
+     * @param digest the algorithm to hash with
+     * @return the NAR's hash and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree fails
      */
