@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,6 +50,12 @@ public final class NarRestorer {
             PosixFilePermissions.asFileAttribute(FILE_MODE);
     private static final FileAttribute<Set<PosixFilePermission>> EXECUTABLE_ATTRIBUTE =
             PosixFilePermissions.asFileAttribute(EXECUTABLE_MODE);
+    private static final Set<PosixFilePermission> READ_ONLY_MODE = PosixFilePermissions.fromString("r--r--r--");
+    private static final Set<PosixFilePermission> READ_EXECUTE_MODE = PosixFilePermissions.fromString("r-xr-xr-x");
+    private static final FileAttribute<Set<PosixFilePermission>> READ_ONLY_ATTRIBUTE =
+            PosixFilePermissions.asFileAttribute(READ_ONLY_MODE);
+    private static final FileAttribute<Set<PosixFilePermission>> READ_EXECUTE_ATTRIBUTE =
+            PosixFilePermissions.asFileAttribute(READ_EXECUTE_MODE);
     private static final Set<OpenOption> NEW_FILE =
             Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, NOFOLLOW_LINKS);
     /** Keeps the temporary name within NAME_MAX whatever the target's name. */
@@ -65,6 +73,30 @@ public final class NarRestorer {
      * @throws IOException if reading {@code nar} fails; nothing is left at the target
      */
     public static long restore(InputStream nar, Path target) throws IOException {
+        return restore(nar, target, null);
+    }
+
+    /**
+     * As {@link #restore(InputStream, Path)}, but leaves every entry as a store keeps it, set while the
+     * entry is created rather than by a second walk: regular files {@code 0444}, executables and
+     * directories {@code 0555} (a directory once its entries are in), and the modification time
+     * {@code mtime} on every entry, symlinks included (the access time is left alone).
+     *
+     * @param nar the NAR, read exactly to its end
+     * @param target where to create it; must not exist, its parent must
+     * @param mtime the modification time of every entry
+     * @return the NAR's size
+     * @throws NarFormatException if the NAR is malformed; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading {@code nar} fails; nothing is left at the target
+     */
+    public static long restoreReadOnly(InputStream nar, Path target, FileTime mtime) throws IOException {
+        return restore(nar, target, Objects.requireNonNull(mtime, "mtime"));
+    }
+
+    /** Restores with the usual writable modes ({@code mtime} null) or read-only ones and that mtime. */
+    private static long restore(InputStream nar, Path target, FileTime mtime) throws IOException {
         Objects.requireNonNull(nar, "nar");
         Path absolute = target.toAbsolutePath();
         Path parent = absolute.getParent();
@@ -78,7 +110,7 @@ public final class NarRestorer {
             throw new NarRestoreException(target, "the parent directory of the restore target does not exist");
         }
         Path temp = parent.resolve(temporaryName(absolute.getFileName().toString()));
-        Restorer restorer = new Restorer(temp, target);
+        Restorer restorer = new Restorer(temp, target, mtime);
         try {
             long size = NarReader.read(nar, restorer);
             try {
@@ -144,20 +176,32 @@ public final class NarRestorer {
         private boolean modeChecked;
         /** Whether the umask strips bits from the modes asked for, which must then be set explicitly. */
         private boolean setModes;
+        /** The mtime of every entry, read-only modes; or null for writable modes and the times as they come. */
+        private final FileTime mtime;
 
-        Restorer(Path temp, Path target) {
+        Restorer(Path temp, Path target, FileTime mtime) {
             this.temp = temp;
             this.target = target;
             this.next = temp;
+            this.mtime = mtime;
         }
 
         @Override
         public void regular(boolean executable, long size, InputStream contents) throws IOException {
             Path path = takeNext();
-            Set<PosixFilePermission> mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+            Set<PosixFilePermission> mode;
+            FileAttribute<Set<PosixFilePermission>> created;
+            if (mtime == null) {
+                mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+                created = executable ? EXECUTABLE_ATTRIBUTE : FILE_ATTRIBUTE;
+            } else {
+                // Created read-only: the new descriptor may write all the same.
+                mode = executable ? READ_EXECUTE_MODE : READ_ONLY_MODE;
+                created = executable ? READ_EXECUTE_ATTRIBUTE : READ_ONLY_ATTRIBUTE;
+            }
             FileChannel file;
             try {
-                file = FileChannel.open(path, NEW_FILE, executable ? EXECUTABLE_ATTRIBUTE : FILE_ATTRIBUTE);
+                file = FileChannel.open(path, NEW_FILE, created);
             } catch (IOException e) {
                 throw failed(path, "cannot create the file", e);
             }
@@ -175,6 +219,7 @@ public final class NarRestorer {
                 }
             }
             applyMode(path, mode);
+            applyTime(path);
         }
 
         @Override
@@ -195,6 +240,7 @@ public final class NarRestorer {
             } catch (IOException e) {
                 throw failed(path, "cannot create the symlink to " + NarGrammar.quote(target), e);
             }
+            applyTime(path);
         }
 
         @Override
@@ -223,8 +269,18 @@ public final class NarRestorer {
         }
 
         @Override
-        public void directoryEnd() {
-            directories.pop();
+        public void directoryEnd() throws IOException {
+            Path directory = directories.pop();
+            if (mtime != null) {
+                // Only now: the entries needed a writable directory, and each one changed its mtime.
+                try {
+                    Files.getFileAttributeView(directory, PosixFileAttributeView.class, NOFOLLOW_LINKS)
+                            .setPermissions(READ_EXECUTE_MODE);
+                } catch (IOException e) {
+                    throw failed(directory, "cannot set the mode", e);
+                }
+                applyTime(directory);
+            }
         }
 
         private Path takeNext() {
@@ -249,6 +305,18 @@ public final class NarRestorer {
                 }
             } catch (IOException e) {
                 throw failed(path, "cannot set the mode", e);
+            }
+        }
+
+        /** Sets the entry's mtime (never following a symlink), if this restore sets times. */
+        private void applyTime(Path path) throws IOException {
+            if (mtime != null) {
+                try {
+                    Files.getFileAttributeView(path, BasicFileAttributeView.class, NOFOLLOW_LINKS)
+                            .setTimes(mtime, null, null);
+                } catch (IOException e) {
+                    throw failed(path, "cannot set the modification time", e);
+                }
             }
         }
 

@@ -375,7 +375,8 @@ public final class LocalStore implements AutoCloseable {
             }
             StorePath path = isSource ? paths.source(name, staged.narHash, references, false)
                 : paths.fixedOutput(name, recursive, named);
-            return commitStaged(PathInfo.of(path, staged.narHash, staged.narSize, references, now()), temp).path();
+            return commitStaged(PathInfo.of(path, staged.narHash, staged.narSize, references, now()), temp,
+                staged.canonical).path();
         } finally {
             FileTrees.deleteTree(temp);
         }
@@ -445,7 +446,7 @@ public final class LocalStore implements AutoCloseable {
                 PathInfo info = new PathInfo(item.path(), item.narHash(), item.narSize(),
                     new TreeSet<>(item.references()), item.deriver().orElse(null), now(),
                     Collections.emptySortedSet(), null);
-                commitStaged(info, temp);
+                commitStaged(info, temp, false);
                 imported.add(item.path());
             } finally {
                 FileTrees.deleteTree(temp);
@@ -568,8 +569,11 @@ public final class LocalStore implements AutoCloseable {
         Staged write(Path temp) throws IOException;
     }
 
-    /** What a write produced: the NAR's SHA-256 and size, and the hash naming the item if another. */
-    private record Staged(Hash narHash, long narSize, Hash other) {
+    /**
+     * What a write produced: the NAR's SHA-256 and size, the hash naming the item if another, and whether
+     * the write left modes and mtimes canonical already (owners aside).
+     */
+    private record Staged(Hash narHash, long narSize, Hash other, boolean canonical) {
     }
 
     /** The protocol for a path known in advance; {@code info} null means "registered as written". */
@@ -596,7 +600,7 @@ public final class LocalStore implements AutoCloseable {
                 Staged staged = writer.write(temp);
                 PathInfo registered = info != null ? info
                     : PathInfo.of(path, staged.narHash, staged.narSize, references, now());
-                install(registered, temp);
+                install(registered, temp, staged.canonical);
                 held.deleteLockFilesOnClose();
                 return registered;
             } finally {
@@ -606,7 +610,7 @@ public final class LocalStore implements AutoCloseable {
     }
 
     /** The protocol for an item already written at {@code temp}, whose path its contents decided. */
-    private PathInfo commitStaged(PathInfo info, Path temp) throws IOException {
+    private PathInfo commitStaged(PathInfo info, Path temp, boolean canonical) throws IOException {
         StorePath path = own(info.path());
         tempRoots.add(path);
         Optional<PathInfo> valid = database.pathInfo(path);
@@ -617,7 +621,7 @@ public final class LocalStore implements AutoCloseable {
         try (PathLocks.Held held = locks.lock(List.of(path))) {
             valid = database.pathInfo(path);
             if (valid.isEmpty()) {
-                install(info, temp);
+                install(info, temp, canonical);
             }
             held.deleteLockFilesOnClose();
             return valid.orElse(info);
@@ -627,12 +631,15 @@ public final class LocalStore implements AutoCloseable {
     /**
      * Under the path's lock, with the path invalid: replaces any leftover at the target by the item at
      * {@code temp} (canonical, synced, renamed, store dir synced), then registers it; if the registration
-     * fails the item is deleted again.
+     * fails the item is deleted again. {@code canonical}: the write already left canonical modes and
+     * mtimes, so only owners may need the canonicaliser's walk.
      */
-    private void install(PathInfo info, Path temp) throws IOException {
+    private void install(PathInfo info, Path temp, boolean canonical) throws IOException {
         Path target = storeDir.physicalPath(info.path());
         FileTrees.deleteTree(target);
-        canonicaliser.canonicalise(temp);
+        if (!canonical || !canonicaliser.topOwnerCanonical(temp)) {
+            canonicaliser.canonicalise(temp);
+        }
         Canonicaliser.syncTree(temp);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         Canonicaliser.syncDirectory(physicalStoreDir);
@@ -690,7 +697,7 @@ public final class LocalStore implements AutoCloseable {
             }
         }
         Hash other = contents == null ? null : Hash.of(algorithm, contents.digest());
-        return new Staged(nar.sha256(), nar.count, other);
+        return new Staged(nar.sha256(), nar.count, other, false);
     }
 
     /**
@@ -737,12 +744,15 @@ public final class LocalStore implements AutoCloseable {
         return staged;
     }
 
-    /** Restores the NAR read from {@code nar} at {@code temp}, hashing it with SHA-256 and {@code algorithm}. */
+    /**
+     * Restores the NAR read from {@code nar} at {@code temp} with canonical modes and mtimes, hashing it
+     * with SHA-256 and {@code algorithm}.
+     */
     private static Staged restoreHashing(InputStream nar, Path temp, HashAlgorithm algorithm) throws IOException {
         HashingInput in = new HashingInput(nar, algorithm);
-        NarRestorer.restore(in, temp);
+        NarRestorer.restoreReadOnly(in, temp, Canonicaliser.CANONICAL_MTIME);
         Hash other = algorithm == null ? null : Hash.of(algorithm, in.other.digest());
-        return new Staged(Hash.of(HashAlgorithm.SHA256, in.sha256.digest()), in.count, other);
+        return new Staged(Hash.of(HashAlgorithm.SHA256, in.sha256.digest()), in.count, other, true);
     }
 
     private static void joinQuietly(Thread thread, Throwable failure) {
