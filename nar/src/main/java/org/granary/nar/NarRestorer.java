@@ -20,6 +20,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
@@ -95,9 +96,84 @@ public final class NarRestorer {
         return restore(nar, target, Objects.requireNonNull(mtime, "mtime"));
     }
 
+    /**
+     * Copies the tree at {@code source} (a directory, regular file or symlink; symlinks never followed)
+     * to {@code target} as {@link #restoreReadOnly} would restore its NAR, and hashes that NAR with
+     * {@code digest} in the same pass, on one thread: each file is read once, its bytes going to the copy
+     * and to the digest, and no NAR is written or parsed. The tree is refused as {@link NarDumper} refuses
+     * it (with the same {@link NarDumpException}s). The digest is reset first and again on return.
+     *
+     * @param source the tree to copy
+     * @param target where to create the copy; must not exist, its parent must
+     * @param mtime the modification time of every entry of the copy
+     * @param digest the NAR's hash function
+     * @return the NAR's hash and size
+     * @throws NarDumpException if the source cannot be archived exactly; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading the source fails; nothing is left at the target
+     */
+    public static NarDigest copyReadOnly(Path source, Path target, FileTime mtime, MessageDigest digest)
+            throws IOException {
+        return copyReadOnly(source, target, mtime, digest, null);
+    }
+
+    /**
+     * As {@link #copyReadOnly(Path, Path, FileTime, MessageDigest)}, telling {@code written} of each
+     * regular file once its contents are written and closed (under its temporary name): a caller that
+     * will sync the tree can start each file's write-back early.
+     *
+     * @param source the tree to copy
+     * @param target where to create the copy; must not exist, its parent must
+     * @param mtime the modification time of every entry of the copy
+     * @param digest the NAR's hash function
+     * @param written told of each regular file written, or null
+     * @return the NAR's hash and size
+     * @throws NarDumpException if the source cannot be archived exactly; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading the source or {@code written} fails; nothing is left at the target
+     */
+    public static NarDigest copyReadOnly(Path source, Path target, FileTime mtime, MessageDigest digest,
+            FileWritten written) throws IOException {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(digest, "digest");
+        NarDigest[] result = new NarDigest[1];
+        create(target, Objects.requireNonNull(mtime, "mtime"), written, restorer -> {
+            result[0] = new NarDumper().mirror(source, digest, restorer);
+            return result[0].narSize();
+        });
+        return result[0];
+    }
+
     /** Restores with the usual writable modes ({@code mtime} null) or read-only ones and that mtime. */
     private static long restore(InputStream nar, Path target, FileTime mtime) throws IOException {
         Objects.requireNonNull(nar, "nar");
+        return create(target, mtime, null, restorer -> NarReader.read(nar, restorer));
+    }
+
+    /** Told of each regular file a copy has written; see {@link #copyReadOnly(Path, Path, FileTime, MessageDigest, FileWritten)}. */
+    @FunctionalInterface
+    public interface FileWritten {
+        /**
+         * A regular file of the copy has been written and closed.
+         *
+         * @param file its path under the copy's temporary name
+         * @param size its size in bytes
+         * @throws IOException to stop the copy, which then leaves nothing at the target
+         */
+        void written(Path file, long size) throws IOException;
+    }
+
+    /** What feeds a {@link Restorer} the events of a tree, and returns the size of the tree's NAR. */
+    @FunctionalInterface
+    private interface Source {
+        long feed(NarVisitor restorer) throws IOException;
+    }
+
+    /** Creates the tree {@code source} describes under a temporary name, then renames it to {@code target}. */
+    private static long create(Path target, FileTime mtime, FileWritten written, Source source)
+            throws IOException {
         Path absolute = target.toAbsolutePath();
         Path parent = absolute.getParent();
         if (parent == null) {
@@ -110,9 +186,9 @@ public final class NarRestorer {
             throw new NarRestoreException(target, "the parent directory of the restore target does not exist");
         }
         Path temp = parent.resolve(temporaryName(absolute.getFileName().toString()));
-        Restorer restorer = new Restorer(temp, target, mtime);
+        Restorer restorer = new Restorer(temp, target, mtime, written);
         try {
-            long size = NarReader.read(nar, restorer);
+            long size = source.feed(restorer);
             try {
                 // Without REPLACE_EXISTING the move refuses a target that appeared meanwhile.
                 Files.move(temp, absolute);
@@ -179,11 +255,15 @@ public final class NarRestorer {
         /** The mtime of every entry, read-only modes; or null for writable modes and the times as they come. */
         private final FileTime mtime;
 
-        Restorer(Path temp, Path target, FileTime mtime) {
+        /** Told of each regular file written, or null. */
+        private final FileWritten written;
+
+        Restorer(Path temp, Path target, FileTime mtime, FileWritten written) {
             this.temp = temp;
             this.target = target;
             this.next = temp;
             this.mtime = mtime;
+            this.written = written;
         }
 
         @Override
@@ -220,6 +300,9 @@ public final class NarRestorer {
             }
             applyMode(path, mode);
             applyTime(path);
+            if (written != null) {
+                written.written(path, size);
+            }
         }
 
         @Override

@@ -38,14 +38,36 @@ final class FileSystemSync {
         if (!AVAILABLE) {
             throw new IllegalStateException("syncfs is not available in this JVM");
         }
-        // The path's bytes as the JDK maps names to bytes (sun.jnu.encoding; UTF-8 with bin/granary).
-        byte[] name = directory.toAbsolutePath().toString().getBytes(System.getProperty("sun.jnu.encoding",
-                System.getProperty("file.encoding")));
-        int errno = syncfs(name);
+        int errno = syncfs(bytes(directory));
         if (errno != 0) {
             throw new IOException("syncfs of the file system of " + directory + " failed: errno " + errno
                     + (errno == 5 ? " (EIO)" : errno == 28 ? " (ENOSPC)" : ""));
         }
+    }
+
+    /**
+     * Starts writing the dirty pages of a regular file back to the disk and returns without waiting, so
+     * that the disk works while the rest of a tree is copied and the {@link #syncFileSystemOf} at the end
+     * has less left to write. Only a hint: durability still comes from that sync.
+     *
+     * @param file a regular file, not a symlink
+     * @throws IOException naming the file and the error, if it cannot be opened or the call fails
+     * @throws IllegalStateException if the library is not {@link #available()}
+     */
+    static void startWriteback(Path file) throws IOException {
+        if (!AVAILABLE) {
+            throw new IllegalStateException("syncfs is not available in this JVM");
+        }
+        int errno = startWriteback(bytes(file));
+        if (errno != 0) {
+            throw new IOException("sync_file_range of " + file + " failed: errno " + errno);
+        }
+    }
+
+    /** The path's bytes as the JDK maps names to bytes (sun.jnu.encoding; UTF-8 with bin/granary). */
+    private static byte[] bytes(Path path) {
+        return path.toAbsolutePath().toString().getBytes(java.nio.charset.Charset.forName(
+                System.getProperty("sun.jnu.encoding", System.getProperty("file.encoding"))));
     }
 
     private static boolean loadLibrary() {
@@ -71,4 +93,6 @@ final class FileSystemSync {
     }
 
     private static native int syncfs(byte[] path);
+
+    private static native int startWriteback(byte[] path);
 }
