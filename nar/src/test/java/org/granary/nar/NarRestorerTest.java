@@ -49,15 +49,7 @@ class NarRestorerTest {
 
     @Test
     void dumpRestoreDumpIsTheIdentityWithTheStatedModes() throws Exception {
-        Path tree = Files.createDirectory(dir.resolve("tree"));
-        Files.writeString(tree.resolve("file"), "contents");
-        Files.writeString(tree.resolve("exec"), "#!/bin/sh\n");
-        Files.setPosixFilePermissions(tree.resolve("exec"), PosixFilePermissions.fromString("r-x------"));
-        Files.createDirectories(tree.resolve("sub/empty"));
-        Files.write(tree.resolve("sub/big"), new byte[300_001]);
-        Files.createSymbolicLink(tree.resolve("sub/up"), Path.of("../file"));
-        Files.createSymbolicLink(tree.resolve("absolute"), Path.of("/nowhere"));
-        TestTrees.symlink(tree.resolve("slashes"), "sub//empty/");
+        Path tree = sampleTree("r-x------");
         Files.writeString(tree.resolve("\u00e9\uD83D\uDE00"), "");
         byte[] nar = NarDumperTest.dump(tree);
 
@@ -74,14 +66,7 @@ class NarRestorerTest {
 
     @Test
     void restoreReadOnlyAndCopyReadOnlyGiveTheStoreModesAndMtimeAndTheSameNar() throws Exception {
-        Path tree = Files.createDirectory(dir.resolve("tree"));
-        Files.writeString(tree.resolve("file"), "contents");
-        Files.writeString(tree.resolve("exec"), "#!/bin/sh\n");
-        Files.setPosixFilePermissions(tree.resolve("exec"), PosixFilePermissions.fromString("rwx------"));
-        Files.createDirectories(tree.resolve("sub/empty"));
-        Files.write(tree.resolve("sub/big"), new byte[300_001]);
-        Files.createSymbolicLink(tree.resolve("sub/up"), Path.of("../file"));
-        TestTrees.symlink(tree.resolve("slashes"), "sub//empty/");
+        Path tree = sampleTree("rwx------");
         byte[] nar = NarDumperTest.dump(tree);
         FileTime one = FileTime.from(1, TimeUnit.SECONDS);
         Path copied = work.resolve("copied");
@@ -299,6 +284,20 @@ class NarRestorerTest {
     /** An entry holding a regular file whose contents are "x". */
     private static String regular(String name) {
         return entry(name, "( type regular contents x )");
+    }
+
+    /** A tree with a file, an executable of mode {@code execMode}, directories, symlinks, a large file. */
+    private Path sampleTree(String execMode) throws IOException {
+        Path tree = Files.createDirectory(dir.resolve("tree"));
+        Files.writeString(tree.resolve("file"), "contents");
+        Files.writeString(tree.resolve("exec"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(tree.resolve("exec"), PosixFilePermissions.fromString(execMode));
+        Files.createDirectories(tree.resolve("sub/empty"));
+        Files.write(tree.resolve("sub/big"), new byte[300_001]);
+        Files.createSymbolicLink(tree.resolve("sub/up"), Path.of("../file"));
+        Files.createSymbolicLink(tree.resolve("absolute"), Path.of("/nowhere"));
+        TestTrees.symlink(tree.resolve("slashes"), "sub//empty/");
+        return tree;
     }
 
     private static String mode(Path path) throws IOException {
