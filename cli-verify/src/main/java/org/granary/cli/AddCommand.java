@@ -36,7 +36,8 @@ import picocli.CommandLine.Spec;
     footer = {
         "  granary add --root ./my-root ./src",
         "  granary add --root ./my-root --fixed --algo sha1 ./a.tar",
-        "  granary add --root ./my-root --text --name greeting --ref /gnu/store/...-x ./greeting.txt"})
+        "  granary add --root ./my-root --text --name greeting \\",
+        "      --ref /gnu/store/...-x ./greeting.txt"})
 final class AddCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

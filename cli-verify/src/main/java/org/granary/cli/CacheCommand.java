@@ -70,7 +70,15 @@ final class CacheCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws IOException {
-            SigningKey key = SigningKey.generate(name, new SecureRandom());
+            writeKeyPair(SigningKey.generate(name, new SecureRandom()), secretFile, publicFile);
+            return 0;
+        }
+
+        /**
+         * Writes a key pair as nix-store --generate-binary-cache-key does; neither file may exist. Shared
+         * with granary demo.
+         */
+        static void writeKeyPair(SigningKey key, Path secretFile, Path publicFile) throws IOException {
             if (Files.exists(publicFile)) {
                 throw new FileAlreadyExistsException(publicFile.toString(), null, "already exists");
             }
@@ -78,7 +86,6 @@ final class CacheCommand implements Callable<Integer> {
             Files.createFile(secretFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(secretFile, key.format(), StandardCharsets.US_ASCII);
             Files.writeString(publicFile, key.verifyingKey().toString(), StandardCharsets.US_ASCII);
-            return 0;
         }
     }
 

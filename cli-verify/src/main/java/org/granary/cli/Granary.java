@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Option;
  * The {@code granary} command: the entry point that parses arguments, calls the library and prints.
  *
  * <p>Exit status: 0 on success, 1 when the work failed (the reason goes to stderr as one line naming the
- * path or offset; the stack trace too with {@code --verbose}), 2 on a usage error.
+ * path or offset; the stack trace too with {@code --verbose}), 2 on a usage error (one line, naming the
+ * command whose {@code --help} explains it).
  *
  * <p>An instance runs one command line; it is not meant to be shared between threads.
  */
@@ -31,19 +33,24 @@ import picocli.CommandLine.Option;
         + "under a root of your choosing, byte-identical with the Guix daemon.",
     footerHeading = "%nExamples:%n",
     footer = {
-        "  granary hash path /usr/share/doc    NAR hash (as nix-hash --type sha256 --base32)",
+        "  granary hash path /usr/share/doc    its NAR hash, as nix-hash --base32",
         "  granary nar dump ./src > src.nar    serialise a tree",
         "  granary store-path source ./src     the store path Guix would give ./src",
-        "  granary add --root ./r ./src        add ./src to the store under ./r"})
+        "  granary add --root ./r ./src        add ./src to the store under ./r",
+        "  source <(granary completion bash)   tab completion in bash"})
 public final class Granary {
     /** Exit status of a run whose work failed. */
     static final int EXIT_FAILURE = 1;
     /** Exit status of a command line that could not be parsed. */
     static final int EXIT_USAGE = 2;
 
-    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-        description = "Print the stack trace of an error.")
+    @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+        description = "Print the stack trace of an error, and the library's log messages down to debug.")
     boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, scope = CommandLine.ScopeType.INHERIT,
+        description = "Print nothing on stderr but errors: no progress, no warnings.")
+    boolean quiet;
 
     private final InputStream in;
     private final OutputStream out;
@@ -88,11 +95,19 @@ public final class Granary {
         Granary granary = new Granary(in, out);
         PrintWriter outWriter = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
-        CommandLine commandLine = new CommandLine(granary);
-        addSubcommands(commandLine, args);
+        CommandLine commandLine = commandLine(granary, args);
         commandLine
             .setOut(outWriter)
             .setErr(errWriter)
+            .setExecutionStrategy(parsed -> {
+                if (granary.verbose && granary.quiet) {
+                    List<CommandLine> commands = parsed.asCommandLineList();
+                    throw new CommandLine.ParameterException(commands.get(commands.size() - 1),
+                        "--verbose and --quiet exclude each other");
+                }
+                CliLogging.configure(granary.verbose, granary.quiet);
+                return new CommandLine.RunLast().execute(parsed);
+            })
             .setExecutionExceptionHandler((exception, line, parsed) -> {
                 errWriter.println("granary: " + describe(exception));
                 if (granary.verbose) {
@@ -103,8 +118,8 @@ public final class Granary {
             });
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
             CommandLine failed = exception.getCommandLine();
-            errWriter.println("granary: " + exception.getMessage());
-            errWriter.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for more information.");
+            errWriter.println("granary: " + exception.getMessage()
+                + " (see '" + failed.getCommandSpec().qualifiedName() + " --help')");
             errWriter.flush();
             return EXIT_USAGE;
         });
@@ -115,28 +130,40 @@ public final class Granary {
 
     /** The subcommands, in the order {@code --help} lists them. */
     private static final String[] SUBCOMMANDS = {
-        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache",
-        "verify"};
+        "nar", "hash", "store-path", "init", "add", "query", "export", "import", "register", "db", "cache", "gc",
+        "verify",
+        "demo",
+        "completion"};
 
     /**
-     * Adds the subcommand the arguments name, or all of them when they name none (for the top-level help
-     * and usage errors). picocli reads a command's annotations when it is added, which costs start-up
-     * time in proportion to the number of commands: a run pays only for its own.
+     * The command line for these arguments: the subcommand they name, or all of them when they name none
+     * (for the top-level help and usage errors), or none for a bare {@code --version}. picocli reads a
+     * command's annotations when it is added, which costs start-up time in proportion to the number of
+     * commands: a run pays only for its own. {@code completion} describes the whole tree, so it gets all.
      */
-    private static void addSubcommands(CommandLine commandLine, String[] args) {
+    static CommandLine commandLine(Granary granary, String[] args) {
+        CommandLine commandLine = new CommandLine(granary);
         String wanted = null;
+        boolean version = false;
+        boolean help = false;
         for (String arg : args) {
             if (!arg.startsWith("-")) {
                 wanted = arg;
                 break;
             }
+            version |= arg.equals("--version") || arg.equals("-V");
+            help |= arg.equals("--help") || arg.equals("-h");
         }
-        boolean known = java.util.Arrays.asList(SUBCOMMANDS).contains(wanted);
+        if (wanted == null && version && !help) {
+            return commandLine;
+        }
+        boolean all = !java.util.Arrays.asList(SUBCOMMANDS).contains(wanted) || "completion".equals(wanted);
         for (String name : SUBCOMMANDS) {
-            if (!known || name.equals(wanted)) {
+            if (all || name.equals(wanted)) {
                 commandLine.addSubcommand(name, subcommand(name));
             }
         }
+        return commandLine;
     }
 
     private static Object subcommand(String name) {
@@ -165,6 +192,12 @@ public final class Granary {
                 return new CacheCommand();
             case "verify":
                 return new VerifyCommand();
+            case "completion":
+                return new CompletionCommand();
+            case "demo":
+                return new DemoCommand();
+            case "gc":
+                return new GcCommand();
             default:
                 throw new IllegalArgumentException(name);
         }

@@ -27,7 +27,7 @@ import picocli.CommandLine.Model.CommandSpec;
     description = "Print the hash of files or trees, as nix-hash does.",
     footerHeading = "%nExamples:%n",
     footer = {
-        "  granary hash path /usr/share/doc          as nix-hash --type sha256 --base32",
+        "  granary hash path /usr/share/doc    as nix-hash --type sha256 --base32",
         "  granary hash file --algo sha1 --format base16 README.md"})
 final class HashCommand {
     @ParentCommand

@@ -26,9 +26,10 @@ import picocli.CommandLine.Model.CommandSpec;
     description = "Print the store path the Guix daemon would give to PATH. Nothing is written.",
     footerHeading = "%nExamples:%n",
     footer = {
-        "  granary store-path source ./src                as nix-store --add ./src",
-        "  granary store-path fixed --algo sha1 ./a.tar   as nix-store --add-fixed sha1 ./a.tar",
-        "  granary store-path text --name greeting --ref /gnu/store/...-x ./greeting.txt"})
+        "  granary store-path source ./src               as nix-store --add ./src",
+        "  granary store-path fixed --algo sha1 ./a.tar  as nix-store --add-fixed sha1",
+        "  granary store-path text --name greeting \\",
+        "      --ref /gnu/store/...-x ./greeting.txt"})
 final class StorePathCommand {
     @Spec
     CommandSpec spec;

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.granary.store.StoreConfig;
 import org.granary.store.StoreException;
 import org.granary.verify.Finding;
 import org.granary.verify.Progress;
@@ -107,22 +108,15 @@ final class VerifyCommand implements Callable<Integer> {
         }
         List<Substituter> opened = Substituters.open(spec.commandLine(), store.storeDir, substituters, trustedKeys,
             allowUnsigned);
-        ProgressBar bar = ProgressBar.stderrIsTerminal() ? new ProgressBar(err) : null;
         VerifyOptions options = VerifyOptions.defaults().withContents(contents).withRepair(repair).withJobs(jobs)
-            .withSubstituters(opened).withListener(bar == null ? Progress.Listener.NONE : bar);
+            .withSubstituters(opened);
         Report report;
         try {
-            report = new StoreVerifier(store.config()).verify(options);
+            report = verifyWithProgress(store.config(), options, err);
         } catch (IOException | UncheckedIOException | StoreException e) {
-            if (bar != null) {
-                bar.clear();
-            }
             err.println("granary: " + Granary.describe(e instanceof UncheckedIOException u ? u.getCause() : e));
             err.flush();
             return EXIT_ERROR;
-        }
-        if (bar != null) {
-            bar.clear();
         }
         int leftovers = report.summary().byKind().get(Finding.Kind.LEFTOVER);
         if (report.summary().items() == 0 && leftovers > 0) {
@@ -135,13 +129,33 @@ final class VerifyCommand implements Callable<Integer> {
             ReportJson.write(report, out);
             out.println();
         } else {
-            for (Finding finding : report.findings()) {
-                out.println(finding);
-            }
-            printSummary(report, out);
+            printReport(report, out);
         }
         out.flush();
         return report.sound() ? 0 : EXIT_DAMAGE;
+    }
+
+    /**
+     * Verifies the store with a progress bar on stderr when it is a terminal; the bar is cleared before
+     * this returns or throws. Shared with {@code granary demo}.
+     */
+    static Report verifyWithProgress(StoreConfig config, VerifyOptions options, PrintWriter err) throws IOException {
+        ProgressBar bar = ProgressBar.stderrIsTerminal() ? new ProgressBar(err) : null;
+        try {
+            return new StoreVerifier(config).verify(options.withListener(bar == null ? Progress.Listener.NONE : bar));
+        } finally {
+            if (bar != null) {
+                bar.clear();
+            }
+        }
+    }
+
+    /** The report as {@code granary verify} prints it: one line per finding, then the summary table. */
+    static void printReport(Report report, PrintWriter out) {
+        for (Finding finding : report.findings()) {
+            out.println(finding);
+        }
+        printSummary(report, out);
     }
 
     /** The summary table: per kind, how many were found and what became of them; then the figures. */

@@ -120,4 +120,94 @@ class LauncherIT {
         assertTrue(result.stderr().contains("%"), "the exact bytes are shown: " + result.stderr());
         assertEquals("", result.out(), "no hash of an altered tree");
     }
+
+    @Test
+    void theLauncherMapsTheBuildsClassDataArchive() throws Exception {
+        assertTrue(Files.isRegularFile(TOP.resolve("cli-verify/target/granary.jsa")), "the build makes the archive");
+        Result version = granary(Map.of("GRANARY_JAVA_OPTS", "-Xlog:class+load=info:stdout"), "--version");
+        assertEquals(0, version.status(), version.stderr());
+        assertTrue(version.out().lines().anyMatch(line -> line.contains(" org.granary.cli.Granary source: shared objects file")),
+            "Granary's own class comes from the archive:\n" + version.out());
+    }
+
+    @Test
+    void aStaleOrDamagedArchiveCostsTimeButNeverTheCommand() throws Exception {
+        // A copy of the layout: the launcher, a jar rebuilt since the archive (another time stamp), and
+        // the archive, then the archive replaced by garbage.
+        Path copy = tmp.resolve("copy");
+        Files.createDirectories(copy.resolve("bin"));
+        Files.createDirectories(copy.resolve("cli-verify/target"));
+        Files.copy(LAUNCHER, copy.resolve("bin/granary"));
+        Path jar = Files.copy(JAR, copy.resolve("cli-verify/target/granary.jar"));
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(0));
+        Path archive = copy.resolve("cli-verify/target/granary.jsa");
+        Files.copy(TOP.resolve("cli-verify/target/granary.jsa"), archive);
+        Files.copy(TOP.resolve("cli-verify/target/granary.jsa.jvm"), copy.resolve("cli-verify/target/granary.jsa.jvm"));
+        String launcher = copy.resolve("bin/granary").toString();
+        for (int round = 0; round < 2; round++) {
+            Result hash = run(Map.of(), launcher, "hash", "path", tree.toString());
+            assertEquals(0, hash.status(), hash.stderr());
+            assertEquals("", hash.stderr());
+            assertEquals(granary(Map.of(), "hash", "path", tree.toString()).out(), hash.out());
+            Files.delete(archive);
+            Files.write(archive, "not an archive".getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void aNewerJvmRunsTheStoreCommandsWithoutWarnings() throws Exception {
+        Path jdk = newerJdk();
+        org.junit.jupiter.api.Assumptions.assumeTrue(jdk != null, "no JDK 23 or later under /usr/lib/jvm");
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString());
+        Path root = tmp.resolve("root-" + jdk.getFileName());
+        Result add = granary(env, "add", "--root", root.toString(), tree.toString());
+        assertEquals(0, add.status(), add.stderr());
+        assertEquals("", add.stderr());
+        Result query = granary(env, "query", "--root", root.toString(), "--requisites", add.out());
+        assertEquals(add.out(), query.out());
+        assertEquals("", query.stderr());
+    }
+
+    /** A JDK of feature version 23 or later installed next to the system's, or null. */
+    private static Path newerJdk() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return null;
+        }
+        try (var homes = Files.list(jvms)) {
+            for (Path home : homes.sorted().toList()) {
+                Path release = home.resolve("release");
+                if (Files.isRegularFile(release) && Files.isExecutable(home.resolve("bin/java"))) {
+                    var version = java.util.regex.Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)")
+                        .matcher(Files.readString(release));
+                    if (version.find() && Integer.parseInt(version.group(1)) >= 23) {
+                        return home;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void verboseShowsTheLibrarysLogAndTheDefaultDoesNot() throws Exception {
+        Path root = tmp.resolve("logged");
+        assertEquals(0, granary(Map.of(), "init", "--root", root.toString()).status());
+        long dead = 4_000_000;
+        while (ProcessHandle.of(dead).isPresent()) {
+            dead++;
+        }
+        // What a killed addition leaves: opening the store removes it, and says so at level info.
+        Path leftover = root.resolve("gnu/store/.granary-add-" + dead + "-x");
+        Files.writeString(leftover, "half-written");
+        Result quiet = granary(Map.of(), "init", "--root", root.toString());
+        assertEquals(0, quiet.status(), quiet.stderr());
+        assertEquals("", quiet.stderr());
+        assertTrue(Files.notExists(leftover));
+        Files.writeString(leftover, "half-written");
+        Result verbose = granary(Map.of(), "-v", "init", "--root", root.toString());
+        assertEquals(0, verbose.status(), verbose.stderr());
+        assertEquals(List.of("INFO LocalStore - removed " + leftover
+            + ", left by an addition of a process that is no longer running"), verbose.stderr().lines().toList());
+    }
 }

@@ -28,6 +28,7 @@ public final class FileTrees {
      * their owner first, so that a canonical (read-only) store item can be deleted without root. Does
      * nothing if {@code root} does not exist. The walk is iterative, so any depth works.
      *
+     * @param root the tree, file or symlink to delete
      * @throws IOException if something cannot be deleted; what was deleted stays deleted
      */
     public static void deleteTree(Path root) throws IOException {

@@ -16,6 +16,9 @@ import java.util.Objects;
 public record NarDigest(String algorithm, byte[] digest, long narSize) {
 
     /**
+     * @param algorithm the digest algorithm's name
+     * @param digest the hash bytes, copied
+     * @param narSize the NAR's length in bytes
      * @throws NullPointerException if {@code algorithm} or {@code digest} is null
      * @throws IllegalArgumentException if {@code narSize} is negative
      */
@@ -27,7 +30,7 @@ public record NarDigest(String algorithm, byte[] digest, long narSize) {
         }
     }
 
-    /** A copy of the hash bytes. */
+    /** {@return a copy of the hash bytes} */
     @Override
     public byte[] digest() {
         return digest.clone();

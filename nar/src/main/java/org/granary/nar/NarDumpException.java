@@ -13,19 +13,30 @@ public class NarDumpException extends IOException {
 
     private final transient Path path;
 
-    /** {@code problem} completes the message {@code path + ": " + problem}. */
+    /**
+     * {@code problem} completes the message {@code path + ": " + problem}.
+     *
+     * @param path the file that cannot be archived
+     * @param problem what is wrong with it
+     */
     public NarDumpException(Path path, String problem) {
         super(path + ": " + problem);
         this.path = path;
     }
 
-    /** {@code problem} completes the message {@code path + ": " + problem}; {@code cause} is the failure beneath. */
+    /**
+     * Creates the exception.
+     *
+     * @param path the file that could not be archived
+     * @param problem completes the message {@code path + ": " + problem}
+     * @param cause the failure beneath
+     */
     public NarDumpException(Path path, String problem, Throwable cause) {
         super(path + ": " + problem, cause);
         this.path = path;
     }
 
-    /** The file that could not be archived. */
+    /** {@return the file that could not be archived} */
     public Path path() {
         return path;
     }

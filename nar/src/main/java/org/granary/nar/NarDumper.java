@@ -54,6 +54,8 @@ public final class NarDumper {
     private final DigestPipeline pipeline = new DigestPipeline();
     /** During {@link #mirror}: what receives the tree's events as they are dumped; otherwise null. */
     private NarVisitor mirror;
+    /** File contents on their way to the digest in {@link #digestInline}; allocated at its first use. */
+    private ByteBuffer direct;
 
     /** A dumper with its own 128 KiB buffer. */
     public NarDumper() {
@@ -68,6 +70,9 @@ public final class NarDumper {
     /**
      * Writes the NAR of {@code root} to {@code out} (not flushed, not closed) and returns its size.
      *
+     * @param root the tree, file or symlink to archive (a symlink is not followed)
+     * @param out where the NAR goes
+     * @return the NAR's size in bytes
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree or writing {@code out} fails
      */
@@ -80,6 +85,9 @@ public final class NarDumper {
      * from file to channel in the kernel where it can ({@link FileChannel#transferTo}: to a file, a pipe
      * or a socket), without passing through this JVM.
      *
+     * @param root the tree, file or symlink to archive (a symlink is not followed)
+     * @param out where the NAR goes
+     * @return the NAR's size in bytes
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree or writing {@code out} fails
      */
@@ -92,6 +100,10 @@ public final class NarDumper {
      * not flushed, not closed) and hashes it with {@code digest} in the same pass. The digest is reset
      * first and is reset again when this returns.
      *
+     * @param root the tree, file or symlink to archive (a symlink is not followed)
+     * @param out where the NAR goes
+     * @param digest the hash to compute, for example SHA-256
+     * @return the NAR's hash and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree or writing {@code out} fails
      */
@@ -105,6 +117,9 @@ public final class NarDumper {
      * larger than that buffer is hashed on a second thread while this one reads on. The digest is reset
      * first and is reset again when this returns.
      *
+     * @param root the tree, file or symlink to hash (a symlink is not followed)
+     * @param digest the hash to compute, for example SHA-256
+     * @return the NAR's hash and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree fails
      */
@@ -127,9 +142,32 @@ public final class NarDumper {
         }
     }
 
+    /**
+     * The NAR hash and size of {@code root}, all on the calling thread: for callers that hash many trees
+     * at once, one dumper per core, where {@link #digest}'s second thread would only add hand-overs. File
+     * contents are read into a direct buffer (128 KiB, kept) and hashed from there with
+     * {@link MessageDigest#update(ByteBuffer)}: a digest that reads native memory (Granary's OpenSSL
+     * digests do) gets them with no copy but the kernel's, where a {@code byte[]} costs a second one (the
+     * JDK reads into a temporary direct buffer and copies from it). The digest is reset first and is reset
+     * again when this returns.
+     *
+     * @throws NarDumpException if the tree cannot be archived exactly
+     * @throws IOException if reading the tree fails
+     */
+    public NarDigest digestInline(Path root, MessageDigest digest) throws IOException {
+        if (direct == null) {
+            direct = ByteBuffer.allocateDirect(BUFFER_SIZE);
+        }
+        return hash(root, new NarSink(buffer, digest, direct), digest);
+    }
+
     private NarDigest digest(Path root, OutputStream out, MessageDigest digest) throws IOException {
+        return hash(root, new NarSink(buffer, out, null, digest, pipeline), digest);
+    }
+
+    /** Writes the NAR of {@code root} to {@code sink}, which feeds {@code digest}, and returns the result. */
+    private NarDigest hash(Path root, NarSink sink, MessageDigest digest) throws IOException {
         digest.reset();
-        NarSink sink = new NarSink(buffer, out, null, digest, pipeline);
         long size;
         try {
             size = write(root, sink);

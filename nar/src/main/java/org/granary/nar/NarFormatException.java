@@ -11,17 +11,23 @@ import java.io.IOException;
 public class NarFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The byte offset in the NAR where the offending bytes start. */
     private final long offset;
 
-    /** {@code message} is the whole message; {@code offset} is where the offending bytes start. */
+    /**
+     * {@code message} is the whole message; {@code offset} is where the offending bytes start.
+     *
+     * @param message the whole message
+     * @param offset the byte offset in the NAR where the offending bytes start
+     */
     public NarFormatException(String message, long offset) {
         super(message);
         this.offset = offset;
     }
 
     /**
-     * The byte offset in the NAR where the bad token or value starts (for a truncated NAR: its length,
-     * where more bytes were expected).
+     * {@return the byte offset in the NAR where the bad token or value starts} For a truncated NAR: its
+     * length, where more bytes were expected.
      */
     public long offset() {
         return offset;

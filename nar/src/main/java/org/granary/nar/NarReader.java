@@ -74,6 +74,9 @@ public final class NarReader {
      * Reads one NAR from {@code in}, reporting it to {@code visitor}, and returns its length in bytes.
      * On return {@code in} is positioned right after the NAR; it is not closed.
      *
+     * @param in the stream holding the NAR, read exactly up to its end
+     * @param visitor receives the NAR's events
+     * @return the NAR's length in bytes
      * @throws NarFormatException if the NAR is malformed or ends early
      * @throws IOException if {@code in} fails, or as thrown by the visitor
      */

@@ -14,18 +14,29 @@ public class NarRestoreException extends IOException {
 
     private final transient Path path;
 
-    /** {@code problem} completes the message {@code path + ": " + problem}. */
+    /**
+     * {@code problem} completes the message {@code path + ": " + problem}.
+     *
+     * @param path the path that cannot be created or written
+     * @param problem what went wrong
+     */
     public NarRestoreException(Path path, String problem) {
         this(path, problem, null);
     }
 
-    /** As {@link #NarRestoreException(Path, String)}, with the I/O failure that caused it. */
+    /**
+     * As {@link #NarRestoreException(Path, String)}, with the I/O failure that caused it.
+     *
+     * @param path the path that cannot be created or written
+     * @param problem what went wrong
+     * @param cause the I/O failure
+     */
     public NarRestoreException(Path path, String problem, Throwable cause) {
         super(path + ": " + problem, cause);
         this.path = path;
     }
 
-    /** The path the restore could not create or write (or the target itself). */
+    /** {@return the path the restore could not create or write (or the target itself)} */
     public Path path() {
         return path;
     }

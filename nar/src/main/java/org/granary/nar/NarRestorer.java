@@ -68,6 +68,9 @@ public final class NarRestorer {
      * Reads one NAR from {@code nar} (exactly its bytes, as {@link NarReader#read} does) and creates it at
      * {@code target}, which must not exist and whose parent directory must. Returns the NAR's size.
      *
+     * @param nar the stream holding the NAR, read exactly up to its end
+     * @param target where to create the tree
+     * @return the NAR's size in bytes
      * @throws NarFormatException if the NAR is malformed; nothing is left at the target
      * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
      *     fails; nothing is left at the target

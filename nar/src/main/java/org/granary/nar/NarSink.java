@@ -14,7 +14,10 @@ import java.security.MessageDigest;
  * File contents can be read from a channel straight into the buffer, so that a dump copies each byte once
  * on its way to the digest; with a digest, the hashing runs on a second thread (a {@link DigestPipeline})
  * once the NAR outgrows the first buffer; without a digest and with a channel output, file contents go
- * from file to output in the kernel ({@link FileChannel#transferTo}). Not thread-safe.
+ * from file to output in the kernel ({@link FileChannel#transferTo}); with a digest alone and a direct
+ * buffer, file contents are read into that buffer and hashed from it on this thread
+ * ({@link MessageDigest#update(ByteBuffer)}), so that a digest able to read native memory hashes them
+ * without any copy but the kernel's. Not thread-safe.
  */
 final class NarSink {
     /** Room for an integer at any time (the only write not split across drains). */
@@ -26,6 +29,8 @@ final class NarSink {
     private final WritableByteChannel channel;
     private final MessageDigest digest;
     private final DigestPipeline pipeline;
+    /** Where file contents go on their way to the digest, when it is the only destination; else null. */
+    private final ByteBuffer direct;
     private int length;
     private long drained;
 
@@ -40,6 +45,19 @@ final class NarSink {
      */
     NarSink(byte[] buffer, OutputStream out, WritableByteChannel channel, MessageDigest digest,
             DigestPipeline pipeline) {
+        this(buffer, out, channel, digest, pipeline, null);
+    }
+
+    /**
+     * A sink that hashes on the calling thread only: the framing goes through {@code buffer}, file contents
+     * through the {@code direct} buffer straight to {@code digest}.
+     */
+    NarSink(byte[] buffer, MessageDigest digest, ByteBuffer direct) {
+        this(buffer, null, null, digest, null, direct);
+    }
+
+    private NarSink(byte[] buffer, OutputStream out, WritableByteChannel channel, MessageDigest digest,
+            DigestPipeline pipeline, ByteBuffer direct) {
         if (buffer.length < MIN_BUFFER) {
             throw new IllegalArgumentException("buffer of " + buffer.length + " bytes, at least " + MIN_BUFFER + " needed");
         }
@@ -49,6 +67,7 @@ final class NarSink {
         this.channel = channel;
         this.digest = digest;
         this.pipeline = digest == null ? null : pipeline;
+        this.direct = direct;
         if (this.pipeline != null) {
             this.pipeline.start(digest);
         }
@@ -95,6 +114,9 @@ final class NarSink {
      * first if it is full), and returns how many were read, or -1 at the end of the channel.
      */
     int readFrom(ReadableByteChannel source, long max) throws IOException {
+        if (direct != null) {
+            return hashFrom(source, max);
+        }
         if (length == buffer.length) {
             drain();
         }
@@ -102,6 +124,19 @@ final class NarSink {
         int n = source.read(view);
         if (n > 0) {
             length += n;
+        }
+        return n;
+    }
+
+    /** {@link #readFrom} with a direct buffer: the framing before goes to the digest first, in order. */
+    private int hashFrom(ReadableByteChannel source, long max) throws IOException {
+        drain();
+        direct.clear().limit((int) Math.min(direct.capacity(), max));
+        int n = source.read(direct);
+        if (n > 0) {
+            direct.flip();
+            digest.update(direct);
+            drained += n;
         }
         return n;
     }

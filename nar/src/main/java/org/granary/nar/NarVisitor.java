@@ -20,22 +20,43 @@ public interface NarVisitor {
      * A regular file of {@code size} bytes. {@code contents} yields exactly {@code size} bytes (it throws
      * {@link NarFormatException} if the NAR ends first); the visitor may read fewer and the reader skips
      * the rest. The stream is valid only during this call, and closing it does nothing.
+     *
+     * @param executable whether the file is executable
+     * @param size the file's length in bytes
+     * @param contents the file's bytes
+     * @throws IOException to stop the reader
      */
     default void regular(boolean executable, long size, InputStream contents) throws IOException {}
 
-    /** A symlink; {@code target} is 1 to 4095 bytes without NUL, a fresh array the visitor may keep. */
+    /**
+     * A symlink; {@code target} is 1 to 4095 bytes without NUL, a fresh array the visitor may keep.
+     *
+     * @param target the link's target
+     * @throws IOException to stop the reader
+     */
     default void symlink(byte[] target) throws IOException {}
 
-    /** The start of a directory; its entries follow. */
+    /**
+     * The start of a directory; its entries follow.
+     *
+     * @throws IOException to stop the reader
+     */
     default void directoryStart() throws IOException {}
 
     /**
      * The name of the next entry of the current directory, followed by the events of its node.
      * {@code name} is 1 to 255 bytes, not {@code .} or {@code ..}, without {@code /} or NUL, after the
      * previous entry in unsigned byte order; a fresh array the visitor may keep.
+     *
+     * @param name the entry's name
+     * @throws IOException to stop the reader
      */
     default void entry(byte[] name) throws IOException {}
 
-    /** The end of the current directory. */
+    /**
+     * The end of the current directory.
+     *
+     * @throws IOException to stop the reader
+     */
     default void directoryEnd() throws IOException {}
 }

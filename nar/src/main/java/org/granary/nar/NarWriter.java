@@ -43,6 +43,8 @@ public final class NarWriter {
      * Starts a NAR on {@code out} (the magic, buffered like everything after it) and returns the root
      * node, which must then be used once.
      *
+     * @param out the stream the NAR is written to (not closed)
+     * @return the root node
      * @throws IOException if {@code out} fails
      */
     public static Node begin(OutputStream out) throws IOException {
@@ -79,6 +81,9 @@ public final class NarWriter {
          * Makes this node a regular file of {@code size} bytes and returns the stream for its contents: it
          * must receive exactly {@code size} bytes, and its {@code close()} completes the node.
          *
+         * @param executable whether the file is executable
+         * @param size the file's length in bytes
+         * @return the stream of the file's contents
          * @throws IllegalArgumentException if {@code size} is negative
          * @throws IllegalStateException if the node was already used
          * @throws IOException if the underlying stream fails
@@ -102,6 +107,7 @@ public final class NarWriter {
          * Makes this node a symlink to {@code target} (1 to 4095 bytes, no NUL; written as is) and
          * completes it.
          *
+         * @param target the link's target
          * @throws IllegalArgumentException if the target is invalid
          * @throws IllegalStateException if the node was already used
          * @throws IOException if the underlying stream fails
@@ -120,6 +126,7 @@ public final class NarWriter {
         /**
          * Makes this node a directory and returns it; the node is complete when the directory is closed.
          *
+         * @return the directory
          * @throws IllegalStateException if the node was already used
          * @throws IOException if the underlying stream fails
          */
@@ -167,6 +174,7 @@ public final class NarWriter {
          *
          * @param name 1 to 255 bytes, not {@code .} or {@code ..}, without {@code /} or NUL, sorting
          *     strictly after the previous entry's name (unsigned bytes); written as is
+         * @return the entry's node
          * @throws IllegalArgumentException if the name is invalid or out of order
          * @throws IllegalStateException if the directory is closed or the previous entry is incomplete
          * @throws IOException if the underlying stream fails

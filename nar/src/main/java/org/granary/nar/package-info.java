@@ -7,8 +7,15 @@
  *       pass ({@link org.granary.nar.NarDigest});
  *   <li>{@link org.granary.nar.NarReader} parses a NAR strictly into {@link org.granary.nar.NarVisitor}
  *       events;
- *   <li>{@link org.granary.nar.NarRestorer} creates the file tree of a NAR on disk, all or nothing.
+ *   <li>{@link org.granary.nar.NarRestorer} creates the file tree of a NAR on disk, all or nothing;
+ *   <li>{@link org.granary.nar.FileTrees} deletes a tree (such as a read-only store item) without following
+ *       symlinks.
  * </ul>
+ *
+ * <p>Errors: {@link org.granary.nar.NarFormatException} (a malformed NAR, with its byte offset),
+ * {@link org.granary.nar.NarDumpException} (a tree no NAR can hold exactly) and
+ * {@link org.granary.nar.NarRestoreException} (a NAR that cannot be created on disk), all
+ * {@link java.io.IOException}s naming the path or offset. That list is the module's whole public API.
  *
  * <p>Limits, stated once for the reader and the writer: an entry name is 1 to 255 bytes (NAME_MAX), not
  * {@code .} or {@code ..}, without {@code /} or NUL; a symlink target is 1 to 4095 bytes (PATH_MAX - 1)

@@ -45,6 +45,7 @@ class NarDumperTest {
 
         NarDigest expected = new NarDigest("SHA-256", HexFormat.of().parseHex(sha256), 120);
         assertEquals(expected, new NarDumper().digest(hello, sha256()));
+        assertEquals(expected, new NarDumper().digestInline(hello, sha256()));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         assertEquals(expected, new NarDumper().dump(hello, out, sha256()));
         assertArrayEquals(nar, out.toByteArray());
@@ -82,6 +83,9 @@ class NarDumperTest {
             assertArrayEquals(expected, dump(new NarDumper(64), file), "size " + size + ", small buffer");
             assertEquals(new NarDigest("SHA-256", sha256().digest(expected), expected.length),
                     new NarDumper(80).digest(file, sha256()), "size " + size);
+            // The contents through the 128 KiB direct buffer, the framing through an 80-byte one.
+            assertEquals(new NarDigest("SHA-256", sha256().digest(expected), expected.length),
+                    new NarDumper(80).digestInline(file, sha256()), "size " + size + ", inline");
         }
     }
 
@@ -127,6 +131,34 @@ class NarDumperTest {
         assertEquals(expected, dumper.dump(tree, out, sha256()));
         assertArrayEquals(nar, out.toByteArray(), "written out and hashed in the same pass");
         assertEquals(expected, new NarDumper(64).digest(tree, sha256()), "small buffer");
+    }
+
+    @Test
+    void theDigestOfALargeTreeHashedInlineEqualsTheHashOfItsBytes() throws IOException {
+        Path tree = mixedTree();
+        byte[] nar = dump(tree);
+        NarDigest expected = new NarDigest("SHA-256", sha256().digest(nar), nar.length);
+        NarDumper dumper = new NarDumper();
+        MessageDigest digest = sha256();
+        for (int round = 0; round < 3; round++) {
+            assertEquals(expected, dumper.digestInline(tree, digest), "round " + round + " with the same dumper");
+        }
+        assertArrayEquals(sha256().digest(), digest.digest(), "the digest is left reset");
+        assertEquals(expected, dumper.digest(tree, sha256()), "the pipeline's path after the inline one");
+        assertEquals(expected, new NarDumper(64).digestInline(tree, sha256()), "small buffer");
+    }
+
+    @Test
+    void anInlineDigestThatFailsHalfwayLeavesTheDumperUsable() throws Exception {
+        Path tree = mixedTree();
+        NarDigest good = new NarDumper().digest(tree, sha256());
+        Path fifo = tree.resolve("zz-fifo");
+        run(dir, "mkfifo", fifo.toString());
+        NarDumper dumper = new NarDumper();
+        NarDumpException e = assertThrows(NarDumpException.class, () -> dumper.digestInline(tree, sha256()));
+        assertEquals(fifo, e.path());
+        Files.delete(fifo);
+        assertEquals(good, dumper.digestInline(tree, sha256()));
     }
 
     @Test

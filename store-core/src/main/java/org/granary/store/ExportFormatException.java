@@ -14,6 +14,8 @@ import java.io.IOException;
 public class ExportFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The byte offset in the export stream where the bad bytes start. */
+
     private final long offset;
 
     /**

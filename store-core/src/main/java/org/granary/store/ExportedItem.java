@@ -24,6 +24,13 @@ public record ExportedItem(StorePath path, Set<StorePath> references, Optional<S
     /**
      * Checks the fields and copies the references.
      *
+     * @param path the item's store path
+     * @param references the store paths it refers to (may include itself), in the same store dir
+     * @param deriver the derivation that built it, if the export names one
+     * @param narHash the SHA-256 of its NAR
+     * @param narSize the length of its NAR in bytes
+     * @param signature Guix's signature of the item, if the export carries one: the exact bytes of the
+     *     string, each as one char (ISO-8859-1). Nothing here checks it; {@link ExportWriter} writes none.
      * @throws IllegalArgumentException if a reference or the deriver is in another store dir than
      *     {@code path}, {@code narHash} is not SHA-256 or {@code narSize} is negative
      * @throws NullPointerException if any argument or reference is null

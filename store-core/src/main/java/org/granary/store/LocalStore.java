@@ -38,6 +38,8 @@ import org.granary.nar.NarDumper;
 import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestorer;
 import org.granary.nar.NarWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Guix store on this machine: its files under the physical store dir and its reference database under
@@ -68,6 +70,7 @@ import org.granary.nar.NarWriter;
  * database refuses a second). Close it once no operation is running.
  */
 public final class LocalStore implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStore.class);
     private static final String TEMP_PREFIX = ".granary-add-";
     private static final int PIPE_SIZE = 1 << 17;
     private static final int COPY_BUFFER = 1 << 16;
@@ -149,7 +152,20 @@ public final class LocalStore implements AutoCloseable {
         }
         for (Path entry : stale) {
             FileTrees.deleteTree(entry);
+            LOG.info("removed {}, left by an addition of a process that is no longer running", entry);
         }
+    }
+
+    /**
+     * Says whether an entry of the store dir is the temporary of an addition by a running process (this
+     * one included): such an entry is not garbage, although no valid path has its name.
+     *
+     * @param name the entry's file name
+     * @return whether it is a live addition's temporary
+     */
+    public static boolean isActiveTemporary(String name) {
+        long pid = temporaryOwner(name);
+        return pid > 0 && (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).isPresent());
     }
 
     /** The pid in the name of an addition's temporary entry, or -1 if the name is not one. */
@@ -539,6 +555,17 @@ public final class LocalStore implements AutoCloseable {
         checkOpen();
         invalidated.forEach(this::own);
         return database.invalidate(invalidated);
+    }
+
+    /**
+     * Returns the store's reference database, for the operations on the database as a whole (such as
+     * {@link StoreDatabase#graph()} for a garbage collector). It is closed with this store.
+     *
+     * @return the database
+     */
+    public StoreDatabase database() {
+        checkOpen();
+        return database;
     }
 
     /**

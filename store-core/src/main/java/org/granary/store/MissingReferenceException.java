@@ -9,7 +9,10 @@ package org.granary.store;
 public class MissingReferenceException extends StoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The path being added or registered. */
+
     private final String path;
+    /** Its reference that is not valid. */
     private final String reference;
 
     /**

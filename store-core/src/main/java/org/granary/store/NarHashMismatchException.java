@@ -10,10 +10,16 @@ package org.granary.store;
 public class NarHashMismatchException extends StoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The store path the NAR was announced for. */
+
     private final String path;
+    /** The announced NAR hash. */
     private final String expectedHash;
+    /** The hash of the bytes received. */
     private final String actualHash;
+    /** The announced NAR size in bytes. */
     private final long expectedSize;
+    /** The size of the bytes received. */
     private final long actualSize;
 
     /**

@@ -1,6 +1,7 @@
 package org.granary.store;
 
 import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 
 /**
@@ -57,6 +58,24 @@ final class OpenSslDigest extends MessageDigest {
         }
     }
 
+    /**
+     * A direct buffer is hashed where it lies, through its native address: no copy into a {@code byte[]},
+     * which {@link java.security.MessageDigestSpi}'s default would make. A heap buffer goes the usual way.
+     */
+    @Override
+    protected void engineUpdate(ByteBuffer input) {
+        if (!input.isDirect()) {
+            super.engineUpdate(input);
+            return;
+        }
+        int position = input.position();
+        int len = input.limit() - position;
+        if (len > 0 && !updateDirect(context, input, position, len)) {
+            throw new IllegalStateException("OpenSSL failed to hash " + len + " bytes of a direct buffer");
+        }
+        input.position(position + len);
+    }
+
     @Override
     protected byte[] engineDigest() {
         byte[] out = new byte[length];
@@ -98,6 +117,8 @@ final class OpenSslDigest extends MessageDigest {
     private static native long create(int algorithm);
 
     private static native boolean update(long context, byte[] bytes, int offset, int length);
+
+    private static native boolean updateDirect(long context, ByteBuffer direct, int offset, int length);
 
     private static native boolean finish(long context, int algorithm, byte[] out);
 

@@ -37,6 +37,14 @@ public record PathInfo(
     /**
      * Checks and copies every component.
      *
+     * @param path the item
+     * @param narHash SHA-256 of its NAR serialisation
+     * @param narSize the NAR's length in bytes (0 if unknown)
+     * @param references the paths it refers to (itself included if it refers to itself), sorted
+     * @param deriver the derivation that built it, or null
+     * @param registrationTime when it became valid, in seconds since the epoch
+     * @param signatures signatures of its narinfo ({@code keyname:base64}), sorted
+     * @param contentAddress its content address (such as {@code fixed:r:sha256:…}), or null
      * @throws IllegalArgumentException naming the path and the component at fault
      * @throws NullPointerException if a component other than {@code deriver} or {@code contentAddress}
      *     is null

@@ -9,6 +9,8 @@ package org.granary.store;
 public class PathNotValidException extends StoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The path that is not valid. */
+
     private final String path;
 
     /**

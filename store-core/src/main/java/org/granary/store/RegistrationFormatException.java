@@ -12,6 +12,8 @@ import java.io.IOException;
 public class RegistrationFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The line of the input where the bad text is, from 1. */
+
     private final long line;
 
     /**

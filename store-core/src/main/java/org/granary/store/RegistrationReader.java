@@ -45,7 +45,15 @@ public final class RegistrationReader {
      * @param references its references, sorted, without duplicates
      */
     public record Item(StorePath path, Hash narHash, long narSize, StorePath deriver, SortedSet<StorePath> references) {
-        /** Checks the components and makes the references unmodifiable. */
+        /**
+         * Checks the components and makes the references unmodifiable.
+         *
+         * @param path the store path
+         * @param narHash its NAR SHA-256, or null in the reg-info format
+         * @param narSize its NAR size, or -1 in the reg-info format
+         * @param deriver the deriver, or null (empty line)
+         * @param references its references, sorted, without duplicates
+         */
         public Item {
             Objects.requireNonNull(path, "path");
             references = Collections.unmodifiableSortedSet(new TreeSet<>(references));

@@ -74,6 +74,10 @@ public final class SqliteImport {
             long referenceCount) {
         /**
          * Copies the collections into unmodifiable ones.
+         *
+         * @param paths the valid paths with their information, in {@code ValidPaths.id} order
+         * @param derivationOutputs for each derivation with recorded outputs: output id to output path
+         * @param referenceCount the number of references ({@code Refs} rows), self-references included
          */
         public Contents {
             paths = List.copyOf(paths);

@@ -11,8 +11,12 @@ package org.granary.store;
 public class SqliteImportException extends StoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The table of the malformed row. */
+
     private final String table;
+    /** Its row id. */
     private final long row;
+    /** The store path in the row, or null. */
     private final String path;
 
     /**

@@ -10,7 +10,10 @@ package org.granary.store;
 public class StillReferencedException extends StoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The path asked to be invalidated. */
+
     private final String path;
+    /** A valid path that still refers to it. */
     private final String referrer;
 
     /**

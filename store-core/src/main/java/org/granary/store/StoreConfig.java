@@ -21,6 +21,9 @@ public record StoreConfig(StoreDir storeDir, String stateDir, long reservedSpace
     /**
      * Checks the components.
      *
+     * @param storeDir the store dir, such as {@code /gnu/store} under {@code /}
+     * @param stateDir the state dir as an absolute, canonical logical path, such as {@code /var/guix}
+     * @param reservedSpace the size of {@code db/reserved} in bytes, at least 0
      * @throws IllegalArgumentException if {@code stateDir} is not absolute and canonical, or
      *     {@code reservedSpace} is negative
      */

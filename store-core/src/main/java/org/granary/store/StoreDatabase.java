@@ -36,6 +36,8 @@ import org.lmdbjava.LmdbNativeException;
 import org.lmdbjava.PutFlags;
 import org.lmdbjava.SeekOp;
 import org.lmdbjava.Txn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reference database of a store: which paths are valid, and for each its {@link PathInfo}, its
@@ -59,6 +61,8 @@ import org.lmdbjava.Txn;
  * adopted when a transaction starts.
  */
 public final class StoreDatabase implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StoreDatabase.class);
+
     /** The initial map size of {@link #open(Path, String)}: 1 GiB of address space, not of disk. */
     public static final long DEFAULT_MAP_SIZE = 1L << 30;
     /** The schema this class reads and writes. */
@@ -392,6 +396,18 @@ public final class StoreDatabase implements AutoCloseable {
             }
             return Collections.unmodifiableSortedSet(result);
         });
+    }
+
+    /**
+     * Returns the whole reference graph, read in one read transaction: a consistent snapshot of every
+     * valid path with its NAR size, deriver, references and valid derivation outputs, as arrays of ints
+     * (what a garbage collector walks instead of querying path by path).
+     *
+     * @return the graph
+     * @throws CorruptRecordException if a record cannot be read or an edge leads to no valid path
+     */
+    public StoreGraph graph() {
+        return read(txn -> StoreGraph.read(storeDir, txn, info, refs, drvOutputs));
     }
 
     /**
@@ -994,7 +1010,10 @@ public final class StoreDatabase implements AutoCloseable {
         mapLock.writeLock().lock();
         try {
             checkOpen();
-            env.setMapSize(factor == 0 ? 0 : env.info().mapSize * factor);
+            long before = env.info().mapSize;
+            env.setMapSize(factor == 0 ? 0 : before * factor);
+            LOG.debug("database map grown from {} to {} bytes{}", before, env.info().mapSize,
+                factor == 0 ? " by another process" : "");
         } finally {
             mapLock.writeLock().unlock();
         }

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.locks.StampedLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Temporary GC roots: store paths that must survive a collection while this process uses them (a path
@@ -42,6 +44,8 @@ import java.util.concurrent.locks.StampedLock;
  * <p>Safe to share between threads. {@link #readLive} is the collector's side.
  */
 public final class TempRoots implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TempRoots.class);
+
     /** This JVM's temporary-roots file of each temproots dir (by real path); guarded by itself. */
     private static final Map<Path, OwnFile> OWN_FILES = new HashMap<>();
     /** The bytes from 1 on; see the class documentation. */
@@ -144,6 +148,20 @@ public final class TempRoots implements AutoCloseable {
      * @throws IOException if the directory or a file cannot be read; nothing stays locked
      */
     public static LiveRoots readLive(Path stateDir) throws IOException {
+        return readLive(stateDir, true);
+    }
+
+    /**
+     * As {@link #readLive(Path)}, but with {@code removeStale} false the files of dead processes are
+     * only skipped, not removed: for listings, which must change nothing.
+     *
+     * @param stateDir the state dir
+     * @param removeStale whether to remove the files of dead processes
+     * @return the roots, the stale files removed (or, without removing, skipped), and the locks that
+     *     freeze the roots
+     * @throws IOException if the directory or a file cannot be read; nothing stays locked
+     */
+    public static LiveRoots readLive(Path stateDir, boolean removeStale) throws IOException {
         Path dir = stateDir.resolve("temproots");
         if (!Files.isDirectory(dir)) {
             return new LiveRoots(Set.of(), List.of(), List.of(), null, 0);
@@ -184,10 +202,13 @@ public final class TempRoots implements AutoCloseable {
                 try {
                     FileLock write = channel.tryLock();
                     if (write != null) {
-                        Files.deleteIfExists(path);
-                        channel.write(ByteBuffer.wrap(new byte[] {'d'}));
+                        if (removeStale) {
+                            Files.deleteIfExists(path);
+                            channel.write(ByteBuffer.wrap(new byte[] {'d'}));
+                        }
                         channel.close();
                         removed.add(path);
+                        LOG.info("removed stale temporary roots file {}", path);
                         continue;
                     }
                     channel.lock(0, Long.MAX_VALUE, true);

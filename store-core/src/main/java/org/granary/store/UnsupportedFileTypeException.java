@@ -14,6 +14,7 @@ public class UnsupportedFileTypeException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final transient Path path;
+    /** The kind of file found. */
     private final String type;
 
     /**
@@ -28,12 +29,12 @@ public class UnsupportedFileTypeException extends IOException {
         this.type = type;
     }
 
-    /** The file at fault. */
+    /** {@return the file at fault} */
     public Path path() {
         return path;
     }
 
-    /** What the file is, such as {@code fifo}. */
+    /** {@return what the file is, such as {@code fifo}} */
     public String type() {
         return type;
     }

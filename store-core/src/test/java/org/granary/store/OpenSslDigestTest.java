@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
+import org.granary.nar.NarDumper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** OpenSSL's digests give exactly the JDK's bytes, however the input is split. */
 class OpenSslDigestTest {
@@ -48,6 +55,55 @@ class OpenSslDigestTest {
                 assertArrayEquals(jdk.digest(data), openssl.digest(data), algorithm + " again");
             }
         }
+    }
+
+    @Test
+    void directAndHeapBuffersGiveTheJdksDigestAndAreConsumed() {
+        Random random = new Random(7);
+        for (HashAlgorithm algorithm : HashAlgorithm.values()) {
+            for (int size : new int[] {0, 1, 63, 64, 65, 1000, 300_000}) {
+                byte[] data = new byte[size];
+                random.nextBytes(data);
+                // The bytes sit at an offset in a larger direct buffer, so that the native side must add the
+                // position to the address, and are hashed in pieces through its limit.
+                ByteBuffer direct = ByteBuffer.allocateDirect(size + 20);
+                direct.position(7);
+                direct.put(data);
+                MessageDigest openssl = algorithm.newDigest();
+                MessageDigest heap = algorithm.newDigest();
+                int offset = 0;
+                while (offset < size) {
+                    int piece = Math.min(size - offset, 1 + random.nextInt(70_000));
+                    direct.limit(7 + offset + piece).position(7 + offset);
+                    openssl.update(direct);
+                    assertEquals(7 + offset + piece, direct.position(), "the buffer is consumed");
+                    heap.update(ByteBuffer.wrap(data, offset, piece));
+                    offset += piece;
+                }
+                byte[] expected = algorithm.newJdkDigest().digest(data);
+                assertArrayEquals(expected, openssl.digest(), algorithm + " of " + size + " direct bytes");
+                assertArrayEquals(expected, heap.digest(), algorithm + " of " + size + " heap bytes");
+                // A read-only view of the direct buffer is direct too.
+                direct.limit(7 + size).position(7);
+                openssl.update(direct.asReadOnlyBuffer());
+                assertArrayEquals(expected, openssl.digest(), algorithm + " of a read-only view");
+            }
+        }
+    }
+
+    @Test
+    void aNarHashedInlineThroughTheDirectBufferIsTheJdksHashOfTheNar(@TempDir Path dir) throws IOException {
+        Random random = new Random(3);
+        for (int size : new int[] {0, 5, 131_071, 131_072, 131_073, 1_000_003}) {
+            byte[] contents = new byte[size];
+            random.nextBytes(contents);
+            Files.write(dir.resolve("file-" + size), contents);
+        }
+        ByteArrayOutputStream nar = new ByteArrayOutputStream();
+        NarDumper dumper = new NarDumper();
+        dumper.dump(dir, nar);
+        byte[] expected = HashAlgorithm.SHA256.newJdkDigest().digest(nar.toByteArray());
+        assertArrayEquals(expected, dumper.digestInline(dir, HashAlgorithm.SHA256.newDigest()).digest());
     }
 
     @Test

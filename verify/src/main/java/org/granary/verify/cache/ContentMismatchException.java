@@ -10,9 +10,14 @@ import java.io.IOException;
 public class ContentMismatchException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The file's URL. */
+
     private final String source;
+    /** The narinfo field it disagrees with. */
     private final String field;
+    /** The field's value. */
     private final String expected;
+    /** What the file has. */
     private final String actual;
 
     /**

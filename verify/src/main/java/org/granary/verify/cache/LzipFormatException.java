@@ -9,6 +9,8 @@ import java.io.IOException;
 public class LzipFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The byte offset in the lzip file where the bad bytes start. */
+
     private final long offset;
 
     /**

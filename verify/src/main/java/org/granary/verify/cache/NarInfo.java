@@ -63,6 +63,10 @@ public record NarInfo(
         /**
          * Checks the components.
          *
+         * @param url its location relative to the cache, such as {@code nar/1w1f…5p3.nar.xz}
+         * @param compression the {@code Compression} name, such as {@code xz}; see {@link Compression#forName}
+         * @param fileHash the hash of the compressed file, or null if not given
+         * @param fileSize the length of the compressed file, or -1 if not given
          * @throws IllegalArgumentException if the URL or compression is empty or has a space or control
          *     character, or the size is below -1
          */
@@ -78,6 +82,16 @@ public record NarInfo(
     /**
      * Checks and copies the components.
      *
+     * @param storePath the item
+     * @param files the NAR files offered, in the narinfo's order (at least one)
+     * @param narHash SHA-256 of the uncompressed NAR
+     * @param narSize its length, positive
+     * @param references the item's references, sorted
+     * @param deriver the deriver, or null (written {@code unknown-deriver} by some Nix versions)
+     * @param system the system it was built for, or null
+     * @param sigs Nix signatures {@code keyname:base64}, in the narinfo's order
+     * @param guixSignature the value of Guix's {@code Signature} field, or null
+     * @param contentAddress the {@code CA} field, or null
      * @throws IllegalArgumentException naming the component at fault
      * @throws NullPointerException if a required component is null
      */

@@ -9,7 +9,10 @@ import java.io.IOException;
 public class NarInfoFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The line, counted from 1; 0 for the whole text. */
+
     private final int line;
+    /** The field concerned, or null. */
     private final String field;
 
     /**
