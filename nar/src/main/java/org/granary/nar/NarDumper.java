@@ -151,6 +151,9 @@ public final class NarDumper {
      * JDK reads into a temporary direct buffer and copies from it). The digest is reset first and is reset
      * again when this returns.
      *
+     * @param root the tree
+     * @param digest the hash function
+     * @return the NAR's hash and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree fails
      */
