@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Durability of an add (issue 7): traces `granary add` of a small tree with strace and shows, in the
-# order the kernel saw them, that the item's files and directories were fsynced under their temporary
+# order the kernel saw them, that the item's files and directories were fsynced (one by one, or all by one
+# syncfs of their file system where Granary uses it) under their temporary
 # name, renamed into place, and the store dir fsynced, all before the LMDB transaction that registers the
 # item wrote its pages to the database file (data.mdb), fdatasync'ed it, and wrote the meta page through
 # its O_DSYNC descriptor (the commit). Exits 1 if the order is otherwise. KEEP=1 keeps the trace.
@@ -19,7 +20,7 @@ ln -s ../a "$T/src/sub/link"
 bin/granary init --root "$T/root"
 # -y prints each file descriptor's path; -f follows the JVM's threads.
 strace -f -y -qq -o "$T/trace" \
-    -e trace=openat,fsync,fdatasync,msync,rename,renameat,renameat2,write,writev,pwrite64,pwritev,pwritev2 \
+    -e trace=openat,fsync,fdatasync,syncfs,msync,rename,renameat,renameat2,write,writev,pwrite64,pwritev,pwritev2 \
     bin/granary add --root "$T/root" "$T/src" > "$T/path"
 echo "added $(cat "$T/path")"
 python3 - "$T/trace" "$T/root" "$(cat "$T/path")" <<'PY'
@@ -28,7 +29,19 @@ trace, root, path = sys.argv[1], sys.argv[2], sys.argv[3]
 store = root + "/gnu/store"
 item = store + "/" + path.rsplit("/", 1)[1]
 events = []  # (line number, kind, detail)
+pending = {}  # pid -> the start of a call strace shows as <unfinished ...> while another thread ran
 for n, line in enumerate(open(trace), 1):
+    split = re.match(r"(\d+)\s+(.*)", line.rstrip("\n"))
+    if not split:
+        continue
+    pid, rest = split.groups()
+    if rest.endswith("<unfinished ...>"):
+        pending[pid] = rest[:-len("<unfinished ...>")].rstrip()
+        continue
+    resumed = re.match(r"<\.\.\. \w+ resumed>\s*(.*)", rest)
+    if resumed and pid in pending:
+        # The call as one line, placed where it returned: a sync counts once it is complete.
+        line = pid + " " + pending.pop(pid) + resumed.group(1)
     m = re.match(r"\d+\s+(\w+)\((.*)\)\s+=\s+(-?\d+)", line)
     if not m or m.group(3).startswith("-"):
         continue
@@ -37,6 +50,9 @@ for n, line in enumerate(open(trace), 1):
     target = fd.group(2) if fd else ""
     if call in ("fsync", "fdatasync") and "/.granary-add-" in target:
         events.append((n, "fsync item (temporary name)", target.replace(store + "/", "")))
+    elif call == "syncfs" and "/.granary-add-" in target:
+        # One syncfs of the file system holding the item flushes all of its files and directories.
+        events.append((n, "fsync item (temporary name): syncfs", target.replace(store + "/", "")))
     elif call in ("fsync", "fdatasync") and target == store:
         events.append((n, "fsync store dir", target))
     elif call.startswith("rename") and item in args:

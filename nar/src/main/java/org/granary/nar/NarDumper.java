@@ -3,6 +3,7 @@ package org.granary.nar;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -51,6 +52,8 @@ public final class NarDumper {
     private final byte[] buffer;
     /** Hashes on a second thread for NARs larger than the buffer; kept for its buffers. */
     private final DigestPipeline pipeline = new DigestPipeline();
+    /** During {@link #mirror}: what receives the tree's events as they are dumped; otherwise null. */
+    private NarVisitor mirror;
     /** File contents on their way to the digest in {@link #digestInline}; allocated at its first use. */
     private ByteBuffer direct;
 
@@ -125,6 +128,21 @@ public final class NarDumper {
     }
 
     /**
+     * Hashes the NAR of {@code root} as {@link #digest(Path, MessageDigest)} does and, in the same pass,
+     * gives {@code visitor} the events a {@link NarReader} would give for that NAR, with each regular
+     * file's contents read from the file once on their way to both. Used to copy a tree while hashing it,
+     * without writing the NAR anywhere.
+     */
+    NarDigest mirror(Path root, MessageDigest digest, NarVisitor visitor) throws IOException {
+        mirror = Objects.requireNonNull(visitor, "visitor");
+        try {
+            return digest(root, null, digest);
+        } finally {
+            mirror = null;
+        }
+    }
+
+    /**
      * The NAR hash and size of {@code root}, all on the calling thread: for callers that hash many trees
      * at once, one dumper per core, where {@link #digest}'s second thread would only add hand-overs. File
      * contents are read into a direct buffer (128 KiB, kept) and hashed from there with
@@ -173,10 +191,17 @@ public final class NarDumper {
             if (frame.next == frame.entries.length) {
                 frame.directory.close();
                 open.pop();
+                if (mirror != null) {
+                    mirror.directoryEnd();
+                }
             } else {
                 Entry entry = frame.entries[frame.next];
                 frame.entries[frame.next++] = null; // done with it: a wide directory's paths can go
-                node(entry.path, frame.directory.entry(entry.name), open);
+                NarWriter.Node node = frame.directory.entry(entry.name);
+                if (mirror != null) {
+                    mirror.entry(entry.name.clone());
+                }
+                node(entry.path, node, open);
             }
         }
         return sink.size();
@@ -189,8 +214,15 @@ public final class NarDumper {
             regular(path, attributes, node);
         } else if (attributes.isDirectory()) {
             open.push(new Frame(node.directory(), entries(path)));
+            if (mirror != null) {
+                mirror.directoryStart();
+            }
         } else if (attributes.isSymbolicLink()) {
-            node.symlink(target(path));
+            byte[] target = target(path);
+            node.symlink(target);
+            if (mirror != null) {
+                mirror.symlink(target.clone());
+            }
         } else {
             throw new NarDumpException(path, "cannot archive " + kind(path));
         }
@@ -200,7 +232,9 @@ public final class NarDumper {
         long size = attributes.size();
         boolean executable = attributes.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
         NarWriter.Contents contents = node.contents(executable, size);
-        if (size > 0) {
+        if (mirror != null) {
+            mirrorRegular(path, executable, size, contents);
+        } else if (size > 0) {
             try (FileChannel channel = FileChannel.open(path, READ_NO_FOLLOW)) {
                 if (contents.canTransfer()) {
                     for (long position = 0; contents.remaining() > 0; ) {
@@ -225,6 +259,47 @@ public final class NarDumper {
             }
         }
         contents.close();
+    }
+
+    /**
+     * Gives the mirror the file's contents as a stream that reads the file and passes every byte read on
+     * to the NAR's {@code contents} too; the mirror must read them all.
+     */
+    private void mirrorRegular(Path path, boolean executable, long size, NarWriter.Contents contents)
+            throws IOException {
+        try (FileChannel channel = FileChannel.open(path, READ_NO_FOLLOW)) {
+            NamingChannel source = new NamingChannel(channel, path);
+            InputStream tee = new InputStream() {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    long remaining = contents.remaining();
+                    if (remaining == 0) {
+                        return -1;
+                    }
+                    int n = source.read(ByteBuffer.wrap(b, off, (int) Math.min(len, remaining)));
+                    if (n < 0) {
+                        throw changed(path, size, size - remaining);
+                    }
+                    contents.write(b, off, n);
+                    return n;
+                }
+
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+            };
+            mirror.regular(executable, size, tee);
+            if (contents.remaining() > 0) {
+                throw new IllegalStateException("the mirror of " + path + " left " + contents.remaining()
+                        + " bytes of its contents unread");
+            }
+            long now = channel.size();
+            if (now != size) {
+                throw changed(path, size, now);
+            }
+        }
     }
 
     private static NarDumpException changed(Path path, long size, long now) {

@@ -14,10 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Objects;
@@ -48,6 +51,12 @@ public final class NarRestorer {
             PosixFilePermissions.asFileAttribute(FILE_MODE);
     private static final FileAttribute<Set<PosixFilePermission>> EXECUTABLE_ATTRIBUTE =
             PosixFilePermissions.asFileAttribute(EXECUTABLE_MODE);
+    private static final Set<PosixFilePermission> READ_ONLY_MODE = PosixFilePermissions.fromString("r--r--r--");
+    private static final Set<PosixFilePermission> READ_EXECUTE_MODE = PosixFilePermissions.fromString("r-xr-xr-x");
+    private static final FileAttribute<Set<PosixFilePermission>> READ_ONLY_ATTRIBUTE =
+            PosixFilePermissions.asFileAttribute(READ_ONLY_MODE);
+    private static final FileAttribute<Set<PosixFilePermission>> READ_EXECUTE_ATTRIBUTE =
+            PosixFilePermissions.asFileAttribute(READ_EXECUTE_MODE);
     private static final Set<OpenOption> NEW_FILE =
             Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, NOFOLLOW_LINKS);
     /** Keeps the temporary name within NAME_MAX whatever the target's name. */
@@ -68,7 +77,106 @@ public final class NarRestorer {
      * @throws IOException if reading {@code nar} fails; nothing is left at the target
      */
     public static long restore(InputStream nar, Path target) throws IOException {
+        return restore(nar, target, null);
+    }
+
+    /**
+     * As {@link #restore(InputStream, Path)}, but leaves every entry as a store keeps it, set while the
+     * entry is created rather than by a second walk: regular files {@code 0444}, executables and
+     * directories {@code 0555} (a directory once its entries are in), and the modification time
+     * {@code mtime} on every entry, symlinks included (the access time is left alone).
+     *
+     * @param nar the NAR, read exactly to its end
+     * @param target where to create it; must not exist, its parent must
+     * @param mtime the modification time of every entry
+     * @return the NAR's size
+     * @throws NarFormatException if the NAR is malformed; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading {@code nar} fails; nothing is left at the target
+     */
+    public static long restoreReadOnly(InputStream nar, Path target, FileTime mtime) throws IOException {
+        return restore(nar, target, Objects.requireNonNull(mtime, "mtime"));
+    }
+
+    /**
+     * Copies the tree at {@code source} (a directory, regular file or symlink; symlinks never followed)
+     * to {@code target} as {@link #restoreReadOnly} would restore its NAR, and hashes that NAR with
+     * {@code digest} in the same pass, on one thread: each file is read once, its bytes going to the copy
+     * and to the digest, and no NAR is written or parsed. The tree is refused as {@link NarDumper} refuses
+     * it (with the same {@link NarDumpException}s). The digest is reset first and again on return.
+     *
+     * @param source the tree to copy
+     * @param target where to create the copy; must not exist, its parent must
+     * @param mtime the modification time of every entry of the copy
+     * @param digest the NAR's hash function
+     * @return the NAR's hash and size
+     * @throws NarDumpException if the source cannot be archived exactly; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading the source fails; nothing is left at the target
+     */
+    public static NarDigest copyReadOnly(Path source, Path target, FileTime mtime, MessageDigest digest)
+            throws IOException {
+        return copyReadOnly(source, target, mtime, digest, null);
+    }
+
+    /**
+     * As {@link #copyReadOnly(Path, Path, FileTime, MessageDigest)}, telling {@code written} of each
+     * regular file once its contents are written and closed (under its temporary name): a caller that
+     * will sync the tree can start each file's write-back early.
+     *
+     * @param source the tree to copy
+     * @param target where to create the copy; must not exist, its parent must
+     * @param mtime the modification time of every entry of the copy
+     * @param digest the NAR's hash function
+     * @param written told of each regular file written, or null
+     * @return the NAR's hash and size
+     * @throws NarDumpException if the source cannot be archived exactly; nothing is left at the target
+     * @throws NarRestoreException if the target exists, a name cannot be represented, or the file system
+     *     fails; nothing is left at the target
+     * @throws IOException if reading the source or {@code written} fails; nothing is left at the target
+     */
+    public static NarDigest copyReadOnly(Path source, Path target, FileTime mtime, MessageDigest digest,
+            FileWritten written) throws IOException {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(digest, "digest");
+        NarDigest[] result = new NarDigest[1];
+        create(target, Objects.requireNonNull(mtime, "mtime"), written, restorer -> {
+            result[0] = new NarDumper().mirror(source, digest, restorer);
+            return result[0].narSize();
+        });
+        return result[0];
+    }
+
+    /** Restores with the usual writable modes ({@code mtime} null) or read-only ones and that mtime. */
+    private static long restore(InputStream nar, Path target, FileTime mtime) throws IOException {
         Objects.requireNonNull(nar, "nar");
+        return create(target, mtime, null, restorer -> NarReader.read(nar, restorer));
+    }
+
+    /** Told of each regular file a copy has written; see {@link #copyReadOnly(Path, Path, FileTime, MessageDigest, FileWritten)}. */
+    @FunctionalInterface
+    public interface FileWritten {
+        /**
+         * A regular file of the copy has been written and closed.
+         *
+         * @param file its path under the copy's temporary name
+         * @param size its size in bytes
+         * @throws IOException to stop the copy, which then leaves nothing at the target
+         */
+        void written(Path file, long size) throws IOException;
+    }
+
+    /** What feeds a {@link Restorer} the events of a tree, and returns the size of the tree's NAR. */
+    @FunctionalInterface
+    private interface Source {
+        long feed(NarVisitor restorer) throws IOException;
+    }
+
+    /** Creates the tree {@code source} describes under a temporary name, then renames it to {@code target}. */
+    private static long create(Path target, FileTime mtime, FileWritten written, Source source)
+            throws IOException {
         Path absolute = target.toAbsolutePath();
         Path parent = absolute.getParent();
         if (parent == null) {
@@ -81,9 +189,9 @@ public final class NarRestorer {
             throw new NarRestoreException(target, "the parent directory of the restore target does not exist");
         }
         Path temp = parent.resolve(temporaryName(absolute.getFileName().toString()));
-        Restorer restorer = new Restorer(temp, target);
+        Restorer restorer = new Restorer(temp, target, mtime, written);
         try {
-            long size = NarReader.read(nar, restorer);
+            long size = source.feed(restorer);
             try {
                 // Without REPLACE_EXISTING the move refuses a target that appeared meanwhile.
                 Files.move(temp, absolute);
@@ -147,20 +255,36 @@ public final class NarRestorer {
         private boolean modeChecked;
         /** Whether the umask strips bits from the modes asked for, which must then be set explicitly. */
         private boolean setModes;
+        /** The mtime of every entry, read-only modes; or null for writable modes and the times as they come. */
+        private final FileTime mtime;
 
-        Restorer(Path temp, Path target) {
+        /** Told of each regular file written, or null. */
+        private final FileWritten written;
+
+        Restorer(Path temp, Path target, FileTime mtime, FileWritten written) {
             this.temp = temp;
             this.target = target;
             this.next = temp;
+            this.mtime = mtime;
+            this.written = written;
         }
 
         @Override
         public void regular(boolean executable, long size, InputStream contents) throws IOException {
             Path path = takeNext();
-            Set<PosixFilePermission> mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+            Set<PosixFilePermission> mode;
+            FileAttribute<Set<PosixFilePermission>> created;
+            if (mtime == null) {
+                mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+                created = executable ? EXECUTABLE_ATTRIBUTE : FILE_ATTRIBUTE;
+            } else {
+                // Created read-only: the new descriptor may write all the same.
+                mode = executable ? READ_EXECUTE_MODE : READ_ONLY_MODE;
+                created = executable ? READ_EXECUTE_ATTRIBUTE : READ_ONLY_ATTRIBUTE;
+            }
             FileChannel file;
             try {
-                file = FileChannel.open(path, NEW_FILE, executable ? EXECUTABLE_ATTRIBUTE : FILE_ATTRIBUTE);
+                file = FileChannel.open(path, NEW_FILE, created);
             } catch (IOException e) {
                 throw failed(path, "cannot create the file", e);
             }
@@ -178,6 +302,10 @@ public final class NarRestorer {
                 }
             }
             applyMode(path, mode);
+            applyTime(path);
+            if (written != null) {
+                written.written(path, size);
+            }
         }
 
         @Override
@@ -198,6 +326,7 @@ public final class NarRestorer {
             } catch (IOException e) {
                 throw failed(path, "cannot create the symlink to " + NarGrammar.quote(target), e);
             }
+            applyTime(path);
         }
 
         @Override
@@ -226,8 +355,18 @@ public final class NarRestorer {
         }
 
         @Override
-        public void directoryEnd() {
-            directories.pop();
+        public void directoryEnd() throws IOException {
+            Path directory = directories.pop();
+            if (mtime != null) {
+                // Only now: the entries needed a writable directory, and each one changed its mtime.
+                try {
+                    Files.getFileAttributeView(directory, PosixFileAttributeView.class, NOFOLLOW_LINKS)
+                            .setPermissions(READ_EXECUTE_MODE);
+                } catch (IOException e) {
+                    throw failed(directory, "cannot set the mode", e);
+                }
+                applyTime(directory);
+            }
         }
 
         private Path takeNext() {
@@ -252,6 +391,18 @@ public final class NarRestorer {
                 }
             } catch (IOException e) {
                 throw failed(path, "cannot set the mode", e);
+            }
+        }
+
+        /** Sets the entry's mtime (never following a symlink), if this restore sets times. */
+        private void applyTime(Path path) throws IOException {
+            if (mtime != null) {
+                try {
+                    Files.getFileAttributeView(path, BasicFileAttributeView.class, NOFOLLOW_LINKS)
+                            .setTimes(mtime, null, null);
+                } catch (IOException e) {
+                    throw failed(path, "cannot set the modification time", e);
+                }
             }
         }
 

@@ -15,9 +15,13 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.granary.nar.testing.TestTrees;
 import org.junit.jupiter.api.BeforeEach;
@@ -45,15 +49,7 @@ class NarRestorerTest {
 
     @Test
     void dumpRestoreDumpIsTheIdentityWithTheStatedModes() throws Exception {
-        Path tree = Files.createDirectory(dir.resolve("tree"));
-        Files.writeString(tree.resolve("file"), "contents");
-        Files.writeString(tree.resolve("exec"), "#!/bin/sh\n");
-        Files.setPosixFilePermissions(tree.resolve("exec"), PosixFilePermissions.fromString("r-x------"));
-        Files.createDirectories(tree.resolve("sub/empty"));
-        Files.write(tree.resolve("sub/big"), new byte[300_001]);
-        Files.createSymbolicLink(tree.resolve("sub/up"), Path.of("../file"));
-        Files.createSymbolicLink(tree.resolve("absolute"), Path.of("/nowhere"));
-        TestTrees.symlink(tree.resolve("slashes"), "sub//empty/");
+        Path tree = sampleTree("r-x------");
         Files.writeString(tree.resolve("\u00e9\uD83D\uDE00"), "");
         byte[] nar = NarDumperTest.dump(tree);
 
@@ -66,6 +62,48 @@ class NarRestorerTest {
         assertEquals("rwxr-xr-x", mode(target));
         assertEquals("sub//empty/", Files.readSymbolicLink(target.resolve("slashes")).toString());
         assertEquals(List.of("target"), list(work), "no temporary left beside the target");
+    }
+
+    @Test
+    void restoreReadOnlyAndCopyReadOnlyGiveTheStoreModesAndMtimeAndTheSameNar() throws Exception {
+        Path tree = sampleTree("rwx------");
+        byte[] nar = NarDumperTest.dump(tree);
+        FileTime one = FileTime.from(1, TimeUnit.SECONDS);
+        Path copied = work.resolve("copied");
+        List<String> written = new ArrayList<>();
+
+        assertEquals(nar.length, NarRestorer.restoreReadOnly(new ByteArrayInputStream(nar), target, one));
+        NarDigest digest = NarRestorer.copyReadOnly(tree, copied, one, MessageDigest.getInstance("SHA-256"),
+                (file, size) -> written.add(file.getFileName() + " " + size + " " + Files.isRegularFile(file)));
+
+        assertEquals(new NarDigest("SHA-256", MessageDigest.getInstance("SHA-256").digest(nar), nar.length), digest);
+        assertEquals(List.of("big 300001 true", "exec 10 true", "file 8 true"), written.stream().sorted().toList(),
+                "each regular file reported once, written, with its size");
+        for (Path made : List.of(target, copied)) {
+            assertArrayEquals(nar, NarDumperTest.dump(made));
+            assertEquals("r--r--r--", mode(made.resolve("file")));
+            assertEquals("r-xr-xr-x", mode(made.resolve("exec")));
+            assertEquals("r-xr-xr-x", mode(made.resolve("sub/empty")));
+            assertEquals("r-xr-xr-x", mode(made));
+            try (Stream<Path> entries = Files.walk(made)) {
+                for (Path entry : entries.toList()) {
+                    assertEquals(one, Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS), entry.toString());
+                }
+            }
+        }
+        assertEquals(List.of("copied", "target"), list(work), "no temporary left beside the targets");
+    }
+
+    @Test
+    void copyReadOnlyOfAnUnarchivableTreeLeavesNothing() throws Exception {
+        Path tree = Files.createDirectory(dir.resolve("tree"));
+        Files.writeString(tree.resolve("a"), "a");
+        Path fifo = tree.resolve("fifo");
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+
+        assertThrows(NarDumpException.class, () -> NarRestorer.copyReadOnly(tree, target,
+                FileTime.from(1, TimeUnit.SECONDS), MessageDigest.getInstance("SHA-256")));
+        assertEquals(List.of(), list(work));
     }
 
     @Test
@@ -246,6 +284,20 @@ class NarRestorerTest {
     /** An entry holding a regular file whose contents are "x". */
     private static String regular(String name) {
         return entry(name, "( type regular contents x )");
+    }
+
+    /** A tree with a file, an executable of mode {@code execMode}, directories, symlinks, a large file. */
+    private Path sampleTree(String execMode) throws IOException {
+        Path tree = Files.createDirectory(dir.resolve("tree"));
+        Files.writeString(tree.resolve("file"), "contents");
+        Files.writeString(tree.resolve("exec"), "#!/bin/sh\n");
+        Files.setPosixFilePermissions(tree.resolve("exec"), PosixFilePermissions.fromString(execMode));
+        Files.createDirectories(tree.resolve("sub/empty"));
+        Files.write(tree.resolve("sub/big"), new byte[300_001]);
+        Files.createSymbolicLink(tree.resolve("sub/up"), Path.of("../file"));
+        Files.createSymbolicLink(tree.resolve("absolute"), Path.of("/nowhere"));
+        TestTrees.symlink(tree.resolve("slashes"), "sub//empty/");
+        return tree;
     }
 
     private static String mode(Path path) throws IOException {

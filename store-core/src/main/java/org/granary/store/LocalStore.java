@@ -33,6 +33,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.granary.nar.FileTrees;
+import org.granary.nar.NarDigest;
 import org.granary.nar.NarDumper;
 import org.granary.nar.NarFormatException;
 import org.granary.nar.NarRestorer;
@@ -73,6 +74,8 @@ public final class LocalStore implements AutoCloseable {
     private static final String TEMP_PREFIX = ".granary-add-";
     private static final int PIPE_SIZE = 1 << 17;
     private static final int COPY_BUFFER = 1 << 16;
+    /** Files from this size on have their write-back started as soon as they are copied. */
+    private static final long WRITEBACK_MIN_SIZE = 1 << 20;
 
     private final StoreConfig config;
     private final StoreDir storeDir;
@@ -391,7 +394,8 @@ public final class LocalStore implements AutoCloseable {
             }
             StorePath path = isSource ? paths.source(name, staged.narHash, references, false)
                 : paths.fixedOutput(name, recursive, named);
-            return commitStaged(PathInfo.of(path, staged.narHash, staged.narSize, references, now()), temp).path();
+            return commitStaged(PathInfo.of(path, staged.narHash, staged.narSize, references, now()), temp,
+                staged.canonical).path();
         } finally {
             FileTrees.deleteTree(temp);
         }
@@ -461,7 +465,7 @@ public final class LocalStore implements AutoCloseable {
                 PathInfo info = new PathInfo(item.path(), item.narHash(), item.narSize(),
                     new TreeSet<>(item.references()), item.deriver().orElse(null), now(),
                     Collections.emptySortedSet(), null);
-                commitStaged(info, temp);
+                commitStaged(info, temp, false);
                 imported.add(item.path());
             } finally {
                 FileTrees.deleteTree(temp);
@@ -595,8 +599,11 @@ public final class LocalStore implements AutoCloseable {
         Staged write(Path temp) throws IOException;
     }
 
-    /** What a write produced: the NAR's SHA-256 and size, and the hash naming the item if another. */
-    private record Staged(Hash narHash, long narSize, Hash other) {
+    /**
+     * What a write produced: the NAR's SHA-256 and size, the hash naming the item if another, and whether
+     * the write left modes and mtimes canonical already (owners aside).
+     */
+    private record Staged(Hash narHash, long narSize, Hash other, boolean canonical) {
     }
 
     /** The protocol for a path known in advance; {@code info} null means "registered as written". */
@@ -623,7 +630,7 @@ public final class LocalStore implements AutoCloseable {
                 Staged staged = writer.write(temp);
                 PathInfo registered = info != null ? info
                     : PathInfo.of(path, staged.narHash, staged.narSize, references, now());
-                install(registered, temp);
+                install(registered, temp, staged.canonical);
                 held.deleteLockFilesOnClose();
                 return registered;
             } finally {
@@ -633,7 +640,7 @@ public final class LocalStore implements AutoCloseable {
     }
 
     /** The protocol for an item already written at {@code temp}, whose path its contents decided. */
-    private PathInfo commitStaged(PathInfo info, Path temp) throws IOException {
+    private PathInfo commitStaged(PathInfo info, Path temp, boolean canonical) throws IOException {
         StorePath path = own(info.path());
         tempRoots.add(path);
         Optional<PathInfo> valid = database.pathInfo(path);
@@ -644,7 +651,7 @@ public final class LocalStore implements AutoCloseable {
         try (PathLocks.Held held = locks.lock(List.of(path))) {
             valid = database.pathInfo(path);
             if (valid.isEmpty()) {
-                install(info, temp);
+                install(info, temp, canonical);
             }
             held.deleteLockFilesOnClose();
             return valid.orElse(info);
@@ -654,12 +661,15 @@ public final class LocalStore implements AutoCloseable {
     /**
      * Under the path's lock, with the path invalid: replaces any leftover at the target by the item at
      * {@code temp} (canonical, synced, renamed, store dir synced), then registers it; if the registration
-     * fails the item is deleted again.
+     * fails the item is deleted again. {@code canonical}: the write already left canonical modes and
+     * mtimes, so only owners may need the canonicaliser's walk.
      */
-    private void install(PathInfo info, Path temp) throws IOException {
+    private void install(PathInfo info, Path temp, boolean canonical) throws IOException {
         Path target = storeDir.physicalPath(info.path());
         FileTrees.deleteTree(target);
-        canonicaliser.canonicalise(temp);
+        if (!canonical || !canonicaliser.topOwnerCanonical(temp)) {
+            canonicaliser.canonicalise(temp);
+        }
         Canonicaliser.syncTree(temp);
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         Canonicaliser.syncDirectory(physicalStoreDir);
@@ -717,14 +727,22 @@ public final class LocalStore implements AutoCloseable {
             }
         }
         Hash other = contents == null ? null : Hash.of(algorithm, contents.digest());
-        return new Staged(nar.sha256(), nar.count, other);
+        return new Staged(nar.sha256(), nar.count, other, false);
     }
 
     /**
-     * Copies the tree at {@code source} to {@code temp} through its NAR: a second thread dumps it into a
-     * pipe, this one restores it while hashing the NAR with SHA-256 and {@code algorithm}.
+     * Copies the tree at {@code source} to {@code temp} with canonical modes and mtimes while hashing its
+     * NAR with SHA-256 and {@code algorithm}: in one pass on this thread when SHA-256 is all it takes,
+     * otherwise through the NAR, which a second thread dumps into a pipe and this one restores.
      */
     private static Staged copyTree(Path source, Path temp, HashAlgorithm algorithm) throws IOException {
+        if (algorithm == null || algorithm == HashAlgorithm.SHA256) {
+            // The NAR's SHA-256 is all that is needed: one thread copies and hashes, with no NAR in between.
+            NarDigest copied = NarRestorer.copyReadOnly(source, temp, Canonicaliser.CANONICAL_MTIME,
+                HashAlgorithm.SHA256.newDigest(), FileSystemSync.available() ? LocalStore::startWriteback : null);
+            Hash narHash = Hash.of(HashAlgorithm.SHA256, copied.digest());
+            return new Staged(narHash, copied.narSize(), algorithm == null ? null : narHash, true);
+        }
         PipedInputStream pipe = new PipedInputStream(PIPE_SIZE);
         PipedOutputStream sink = new PipedOutputStream(pipe);
         Throwable[] dumpError = new Throwable[1];
@@ -764,12 +782,26 @@ public final class LocalStore implements AutoCloseable {
         return staged;
     }
 
-    /** Restores the NAR read from {@code nar} at {@code temp}, hashing it with SHA-256 and {@code algorithm}. */
+    /**
+     * Has the disk start on a large file as soon as it is written, so that the sync of the whole item
+     * before its rename finds less left to write instead of writing it all after the copy. Small files
+     * are left to that sync: an open per file would cost more than it saves.
+     */
+    private static void startWriteback(Path file, long size) throws IOException {
+        if (size >= WRITEBACK_MIN_SIZE) {
+            FileSystemSync.startWriteback(file);
+        }
+    }
+
+    /**
+     * Restores the NAR read from {@code nar} at {@code temp} with canonical modes and mtimes, hashing it
+     * with SHA-256 and {@code algorithm}.
+     */
     private static Staged restoreHashing(InputStream nar, Path temp, HashAlgorithm algorithm) throws IOException {
         HashingInput in = new HashingInput(nar, algorithm);
-        NarRestorer.restore(in, temp);
+        NarRestorer.restoreReadOnly(in, temp, Canonicaliser.CANONICAL_MTIME);
         Hash other = algorithm == null ? null : Hash.of(algorithm, in.other.digest());
-        return new Staged(Hash.of(HashAlgorithm.SHA256, in.sha256.digest()), in.count, other);
+        return new Staged(Hash.of(HashAlgorithm.SHA256, in.sha256.digest()), in.count, other, true);
     }
 
     private static void joinQuietly(Thread thread, Throwable failure) {
