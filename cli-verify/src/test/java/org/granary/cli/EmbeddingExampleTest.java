@@ -30,6 +30,10 @@ import org.granary.store.StoreConfig;
 import org.granary.store.StoreDir;
 import org.granary.store.StorePath;
 import org.granary.store.StorePaths;
+import org.granary.verify.Finding;
+import org.granary.verify.Report;
+import org.granary.verify.StoreVerifier;
+import org.granary.verify.VerifyOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,6 +92,31 @@ class EmbeddingExampleTest {
             Files.writeString(readme, "bosh\n");
             assertNotEquals(recorded, Hash.ofNar(store.config().storeDir().physicalPath(doc), HashAlgorithm.SHA256));
         }
+    }
+
+    @Test
+    void theReadmeVerifyExampleWorks() throws Exception {
+        Path tree = Files.createDirectory(tmp.resolve("doc"));
+        Files.writeString(tree.resolve("README"), "bash\n");
+        StorePath doc;
+        try (LocalStore store = LocalStore.open(StoreConfig.under(tmp.resolve("my-root")))) {
+            doc = store.addToStore("bash-doc", tree, true, HashAlgorithm.SHA256, List.of());
+        }
+
+        Report report = new StoreVerifier(StoreConfig.under(tmp.resolve("my-root")))
+            .verify(VerifyOptions.defaults().withContents(true));
+        assertTrue(report.sound(), report.findings().toString());
+
+        // It can fail: a file changed behind the store's back (mode and mtime put back) is found.
+        Path readme = StoreConfig.under(tmp.resolve("my-root")).storeDir().physicalPath(doc).resolve("README");
+        readme.toFile().setWritable(true);
+        Files.writeString(readme, "bosh\n");
+        readme.toFile().setWritable(false, false);
+        Files.setLastModifiedTime(readme, java.nio.file.attribute.FileTime.fromMillis(1000));
+        Report damaged = new StoreVerifier(StoreConfig.under(tmp.resolve("my-root")))
+            .verify(VerifyOptions.defaults().withContents(true));
+        assertEquals(List.of(Finding.Kind.CONTENTS), damaged.findings().stream().map(Finding::kind).toList());
+        assertEquals(doc.toString(), damaged.findings().get(0).path());
     }
 
     @Test
