@@ -11,7 +11,9 @@ import org.granary.store.StorePath;
 public class PathAliveException extends StoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The live path, as text. */
     private final String path;
+    /** The root that keeps it alive, as text. */
     private final String root;
 
     /**
