@@ -133,6 +133,9 @@ public final class NarDumper {
      * JDK reads into a temporary direct buffer and copies from it). The digest is reset first and is reset
      * again when this returns.
      *
+     * @param root the tree to archive
+     * @param digest the digest to hash the NAR with
+     * @return the NAR's digest and size
      * @throws NarDumpException if the tree cannot be archived exactly
      * @throws IOException if reading the tree fails
      */
