@@ -1,0 +1,78 @@
+package org.granary.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.granary.gc.GarbageCollector;
+import org.granary.gc.GcProgress;
+import org.granary.store.CrashHarness;
+import org.granary.store.LocalStore;
+import org.granary.store.StoreConfig;
+import org.granary.store.StorePath;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The crash harness ({@link CrashHarness}) on a workload that also collects garbage
+ * ({@link CollectRepairWorkload}): after each kill, besides the harness's own checks, a read-only
+ * verification with contents finds nothing but leftovers, and a collection that roots every valid path
+ * removes every leftover and nothing valid, after which the verification finds nothing at all.
+ */
+class CollectRepairCrashTest {
+    /**
+     * Kills in a plain build (about 15 s, as store-core's LocalStoreCrashTest); the full count comes from
+     * {@code -Dgranary.crash.trials} ({@code -Pfull-reliability}, bench/crash-trials.sh).
+     */
+    private static final int CI_TRIALS = 12;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void killedCollectionsLeaveAStoreThatVerifiesCleanOnceCollected() throws Exception {
+        CrashHarness.Summary summary = CrashHarness.run(tmp, CrashHarness.seed(), CrashHarness.trials(CI_TRIALS),
+            CollectRepairWorkload.class, CollectRepairCrashTest::verifyAndCollect);
+        System.out.println(summary);
+        assertTrue(summary.stepsByOperation().getOrDefault("COLLECT", 0) > 0, "the children collected: " + summary);
+    }
+
+    /** The checks after one kill, with no child running and the store closed. */
+    private static void verifyAndCollect(StoreConfig config, CrashHarness.Trial trial) throws IOException {
+        String context = "[seed " + CrashHarness.seed() + ", trial " + trial.index() + ", " + trial.description()
+            + "] ";
+        Report before = verify(config);
+        List<Finding> damage = before.findings().stream().filter(f -> f.kind() != Finding.Kind.LEFTOVER).toList();
+        assertEquals(List.of(), damage, context + "findings other than leftovers after the kill");
+        SortedSet<StorePath> valid;
+        try (LocalStore store = LocalStore.open(config)) {
+            valid = store.database().validPaths();
+            new GarbageCollector(config, store.database(), new GarbageCollector.Options(true, false, valid))
+                .collect(Long.MAX_VALUE, GcProgress.NONE);
+            assertEquals(valid, store.database().validPaths(), context + "a collection rooting every valid path "
+                + "changed the valid paths");
+        }
+        SortedSet<String> expected = new TreeSet<>();
+        valid.forEach(path -> expected.add(path.baseName()));
+        SortedSet<String> entries = new TreeSet<>();
+        try (Stream<Path> list = Files.list(config.physicalStoreDir())) {
+            list.map(p -> p.getFileName().toString())
+                .filter(name -> !name.endsWith(".lock") && !name.equals(".links"))
+                .forEach(entries::add);
+        }
+        assertEquals(expected, entries, context + "the store dir after a collection (leftovers before: "
+            + trial.leftovers() + ")");
+        Report after = verify(config);
+        assertEquals(List.of(), after.findings(), context + "findings after the collection");
+    }
+
+    private static Report verify(StoreConfig config) throws IOException {
+        return new StoreVerifier(config).verify(VerifyOptions.defaults().withContents(true).withJobs(1));
+    }
+}
