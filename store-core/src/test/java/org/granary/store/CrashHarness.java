@@ -64,6 +64,17 @@ public final class CrashHarness {
          * @throws IOException if the store cannot be read
          */
         void check(StoreConfig config, Trial trial) throws IOException;
+
+        /**
+         * Mends, before the trial's own checks, what the workload breaks on purpose and a kill may have
+         * left broken (such as an item damaged so that a step can repair it). Does nothing by default.
+         *
+         * @param config the store
+         * @param lines the child's complete output lines
+         * @throws IOException if the store cannot be mended
+         */
+        default void beforeChecks(StoreConfig config, List<String> lines) throws IOException {
+        }
     }
 
     /**
@@ -177,6 +188,9 @@ public final class CrashHarness {
             trialsWithTemporaries += temporaries ? 1 : 0;
             String description = "generation " + generation + ", killed " + delay + " ms after "
                 + (early ? "its start" : "opening the store") + ", " + lines.size() + " lines reported";
+            if (extra != null) {
+                extra.beforeChecks(config, lines);
+            }
             Set<String> left = checkAfterCrash(config, lines, context(seed, index) + description);
             leftovers.addAll(left);
             if (extra != null) {

@@ -16,6 +16,7 @@ import org.granary.store.CrashHarness;
 import org.granary.store.LocalStore;
 import org.granary.store.StoreConfig;
 import org.granary.store.StorePath;
+import org.granary.verify.cache.BinaryCache;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,9 +39,52 @@ class CollectRepairCrashTest {
     @Test
     void killedCollectionsLeaveAStoreThatVerifiesCleanOnceCollected() throws Exception {
         CrashHarness.Summary summary = CrashHarness.run(tmp, CrashHarness.seed(), CrashHarness.trials(CI_TRIALS),
-            CollectRepairWorkload.class, CollectRepairCrashTest::verifyAndCollect);
-        System.out.println(summary);
+            CollectRepairWorkload.class, new CrashHarness.TrialCheck() {
+                @Override
+                public void beforeChecks(StoreConfig config, List<String> lines) throws IOException {
+                    repairLeftDamage(config, lines);
+                }
+
+                @Override
+                public void check(StoreConfig config, CrashHarness.Trial trial) throws IOException {
+                    verifyAndCollect(config, trial);
+                }
+            });
+        System.out.println(summary + "; " + repairsFinished + " repairs finished by the children, "
+            + repairsCompletedAfterKill + " completed after a kill");
         assertTrue(summary.stepsByOperation().getOrDefault("COLLECT", 0) > 0, "the children collected: " + summary);
+        assertTrue(repairsFinished > 0, "the children repaired: " + summary);
+    }
+
+    private int repairsFinished;
+    private int repairsCompletedAfterKill;
+
+    /**
+     * Repairs, from the child's cache, an item the kill left damaged (the child printed {@code damaged} but
+     * not {@code repaired}): a repair killed half-way must leave the item whole (old or new) and the next
+     * repair must succeed.
+     */
+    private void repairLeftDamage(StoreConfig config, List<String> lines) throws IOException {
+        String damaged = null;
+        for (String line : lines) {
+            if (line.startsWith("damaged ")) {
+                damaged = line;
+            } else if (line.startsWith("repaired ")) {
+                assertEquals(line.split(" ")[1], damaged.split(" ")[1], "the item repaired is the one damaged");
+                damaged = null;
+                repairsFinished++;
+            }
+        }
+        if (damaged == null) {
+            return;
+        }
+        String[] words = damaged.split(" ");
+        BinaryCache cache = BinaryCache.openAllowingUnsigned(Path.of(words[2]).toUri().toString(),
+            config.storeDir().logical());
+        Report report = new StoreVerifier(config).verify(VerifyOptions.defaults().withContents(true).withJobs(1)
+            .withRepair(true).withSubstituters(List.of(cache)));
+        assertTrue(report.sound(), "the repair after a kill that left " + words[1] + " damaged: " + report.findings());
+        repairsCompletedAfterKill++;
     }
 
     /** The checks after one kill, with no child running and the store closed. */
