@@ -3,6 +3,8 @@
 # operation (adds of text, source trees, fixed-output items and NARs, imports of exports, reg-info and
 # dump-db registrations, invalidations) and is killed with SIGKILL at TRIALS random moments; after each
 # kill the store is checked whole (see store-core/src/test/java/org/granary/store/CrashHarness.java).
+# Then the same with collections and repairs in the workload (CollectRepairCrashTest in verify): after
+# each kill verify --contents finds only leftovers, and a collection rooting every valid path removes them.
 #
 #   bench/crash-trials.sh [TRIALS [SEED]]      defaults: 200 trials, a seed from the clock
 #
@@ -17,7 +19,7 @@ start=$(date +%s)
 # -am builds nar in the same reactor, so nothing is installed into ~/.m2.
 log=$(mktemp)
 status=0
-mvn -B -q -o verify -pl store-core -am -Dtest='LocalStoreCrashTest#aProcessKilled*' \
+mvn -B -q -o verify -pl store-core,verify -am -Dtest='LocalStoreCrashTest#aProcessKilled*,CollectRepairCrashTest' \
     -Dsurefire.failIfNoSpecifiedTests=false \
     -Dgranary.crash.trials="$TRIALS" -Dgranary.crash.seed="$SEED" >"$log" 2>&1 || status=$?
 grep -v -e 'junit-platform.properties' -e 'LauncherConfigurationParameters' -e '^- ' "$log" || true

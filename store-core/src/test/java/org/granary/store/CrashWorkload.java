@@ -172,6 +172,11 @@ public class CrashWorkload {
             }
         }
 
+        /** All the paths intended valid, in the order of their addition. */
+        public List<StorePath> paths() {
+            return List.copyOf(order);
+        }
+
         /** Up to {@code max} distinct valid paths chosen at random (sorted by addition). */
         public List<StorePath> pick(Random random, int max) {
             Set<StorePath> chosen = new LinkedHashSet<>();
