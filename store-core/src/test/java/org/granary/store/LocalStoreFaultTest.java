@@ -1,5 +1,7 @@
 package org.granary.store;
 
+import static org.granary.store.MachineCommands.isRoot;
+import static org.granary.store.MachineCommands.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,10 +13,8 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -310,29 +310,5 @@ class LocalStoreFaultTest {
         }
         Files.write(dir.resolve("data"), data);
         return dir;
-    }
-
-    private static boolean isRoot() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
-            if (line.startsWith("Uid:")) {
-                return line.substring(4).trim().split("\\s+")[1].equals("0");
-            }
-        }
-        return false;
-    }
-
-    /** Runs a command; returns null on success, else its output (or why it could not start). */
-    private static String run(String... command) throws InterruptedException {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            process.getOutputStream().close();
-            String output;
-            try (InputStream in = process.getInputStream()) {
-                output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-            return process.waitFor() == 0 ? null : output + " (exit " + process.exitValue() + ")";
-        } catch (IOException e) {
-            return e.toString();
-        }
     }
 }
