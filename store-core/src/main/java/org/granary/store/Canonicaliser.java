@@ -106,13 +106,7 @@ public final class Canonicaliser {
      * @throws IOException if an entry cannot be read or changed
      */
     public void canonicalise(Path item) throws IOException {
-        ArrayDeque<Path> pending = new ArrayDeque<>();
-        pending.push(item);
-        while (!pending.isEmpty()) {
-            Path path = pending.pop();
-            Map<String, Object> attributes = Files.readAttributes(path, ATTRIBUTES, NOFOLLOW_LINKS);
-            int mode = (Integer) attributes.get("mode");
-            int type = mode & TYPE_MASK;
+        walk(item, (path, attributes, mode, type) -> {
             if (type != REGULAR && type != DIRECTORY && type != SYMLINK) {
                 throw new UnsupportedFileTypeException(path, typeName(type));
             }
@@ -134,10 +128,8 @@ public final class Canonicaliser {
                     Files.setAttribute(path, "unix:gid", owner.gid, NOFOLLOW_LINKS);
                 }
             }
-            if (type == DIRECTORY) {
-                pushEntries(path, pending);
-            }
-        }
+            return null;
+        });
     }
 
     /**
@@ -168,6 +160,43 @@ public final class Canonicaliser {
      * @throws IOException if an entry cannot be read (a missing item included)
      */
     public Optional<Deviation> firstDeviation(Path item) throws IOException {
+        return walk(item, (path, attributes, mode, type) -> {
+            if (type != REGULAR && type != DIRECTORY && type != SYMLINK) {
+                return new Deviation(path, Aspect.TYPE, "regular file, directory or symlink", typeName(type));
+            }
+            if (type != SYMLINK) {
+                int wanted = canonicalPermissions(type, mode);
+                if ((mode & PERMISSIONS_MASK) != wanted) {
+                    return new Deviation(path, Aspect.MODE, octal(wanted), octal(mode & PERMISSIONS_MASK));
+                }
+            }
+            FileTime mtime = (FileTime) attributes.get("lastModifiedTime");
+            if (!CANONICAL_MTIME.equals(mtime)) {
+                return new Deviation(path, Aspect.MTIME, CANONICAL_MTIME.toString(), mtime.toString());
+            }
+            if (owner != null) {
+                int uid = (Integer) attributes.get("uid");
+                int gid = (Integer) attributes.get("gid");
+                if (uid != owner.uid || gid != owner.gid) {
+                    return new Deviation(path, Aspect.OWNER, owner.uid + ":" + owner.gid, uid + ":" + gid);
+                }
+            }
+            return null;
+        });
+    }
+
+    /** One entry of a {@link #walk}: its attributes ({@link #ATTRIBUTES}), mode and file type. */
+    private interface EntryAction {
+        /** Handles the entry; a deviation ends the walk with it, null goes on. */
+        Deviation visit(Path path, Map<String, Object> attributes, int mode, int type) throws IOException;
+    }
+
+    /**
+     * Walks an item depth-first with an explicit stack, without following symlinks, handing each entry to
+     * {@code action} before listing it if it is a directory (so a directory's mode is fixed before it is
+     * read). The one walk of {@link #canonicalise} (which changes) and {@link #firstDeviation} (which reports).
+     */
+    private Optional<Deviation> walk(Path item, EntryAction action) throws IOException {
         ArrayDeque<Path> pending = new ArrayDeque<>();
         pending.push(item);
         while (!pending.isEmpty()) {
@@ -175,27 +204,9 @@ public final class Canonicaliser {
             Map<String, Object> attributes = Files.readAttributes(path, ATTRIBUTES, NOFOLLOW_LINKS);
             int mode = (Integer) attributes.get("mode");
             int type = mode & TYPE_MASK;
-            if (type != REGULAR && type != DIRECTORY && type != SYMLINK) {
-                return Optional.of(new Deviation(path, Aspect.TYPE, "regular file, directory or symlink",
-                        typeName(type)));
-            }
-            if (type != SYMLINK) {
-                int wanted = canonicalPermissions(type, mode);
-                if ((mode & PERMISSIONS_MASK) != wanted) {
-                    return Optional.of(new Deviation(path, Aspect.MODE, octal(wanted),
-                            octal(mode & PERMISSIONS_MASK)));
-                }
-            }
-            FileTime mtime = (FileTime) attributes.get("lastModifiedTime");
-            if (!CANONICAL_MTIME.equals(mtime)) {
-                return Optional.of(new Deviation(path, Aspect.MTIME, CANONICAL_MTIME.toString(), mtime.toString()));
-            }
-            if (owner != null) {
-                int uid = (Integer) attributes.get("uid");
-                int gid = (Integer) attributes.get("gid");
-                if (uid != owner.uid || gid != owner.gid) {
-                    return Optional.of(new Deviation(path, Aspect.OWNER, owner.uid + ":" + owner.gid, uid + ":" + gid));
-                }
+            Deviation found = action.visit(path, attributes, mode, type);
+            if (found != null) {
+                return Optional.of(found);
             }
             if (type == DIRECTORY) {
                 pushEntries(path, pending);
