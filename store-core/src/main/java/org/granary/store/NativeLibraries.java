@@ -7,6 +7,7 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.function.BooleanSupplier;
 
 /**
  * Loads Granary's optional JNI libraries (built with their modules from {@code src/main/c} when a C
@@ -44,6 +45,26 @@ public final class NativeLibraries {
             }
             return true;
         } catch (IOException | URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /**
+     * Loads the library at {@code resource}, then runs its native initialisation; a library that lacks
+     * it (an older build) counts as not loaded.
+     *
+     * @param owner the class whose native methods the library implements
+     * @param resource such as {@code native/libgranary-digest.so}
+     * @param init the library's native initialisation, such as resolving the symbols it needs
+     * @return whether it is loaded and initialised
+     */
+    public static boolean load(Class<?> owner, String resource, BooleanSupplier init) {
+        if (!load(owner, resource)) {
+            return false;
+        }
+        try {
+            return init.getAsBoolean();
+        } catch (UnsatisfiedLinkError e) {
             return false;
         }
     }

@@ -99,17 +99,8 @@ final class OpenSslDigest extends MessageDigest {
 
     /** Loads the JNI library ({@link NativeLibraries}); any failure means "not available". */
     private static boolean loadLibrary() {
-        if ("jdk".equals(System.getProperty("granary.digest"))) {
-            return false;
-        }
-        if (!NativeLibraries.load(OpenSslDigest.class, "native/libgranary-digest.so")) {
-            return false;
-        }
-        try {
-            return load();
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
+        return !"jdk".equals(System.getProperty("granary.digest"))
+            && NativeLibraries.load(OpenSslDigest.class, "native/libgranary-digest.so", OpenSslDigest::load);
     }
 
     private static native boolean load();

@@ -83,15 +83,8 @@ final class AtomicExchange {
 
     /** Loads the JNI library ({@link NativeLibraries}); any failure means "not available". */
     private static boolean loadLibrary() {
-        if ("rename".equals(System.getProperty("granary.exchange"))
-                || !NativeLibraries.load(AtomicExchange.class, "native/libgranary-exchange.so")) {
-            return false;
-        }
-        try {
-            return load();
-        } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
+        return !"rename".equals(System.getProperty("granary.exchange"))
+            && NativeLibraries.load(AtomicExchange.class, "native/libgranary-exchange.so", AtomicExchange::load);
     }
 
     private static native boolean load();
