@@ -4,7 +4,6 @@ import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -707,7 +706,7 @@ public final class LocalStore implements AutoCloseable {
      */
     private static Staged writeFlat(Path temp, InputStream in, long size, HashAlgorithm algorithm) throws IOException {
         MessageDigest contents = algorithm == null ? null : algorithm.newDigest();
-        Hashing nar = new Hashing(OutputStream.nullOutputStream());
+        HashingOutputStream nar = new HashingOutputStream(OutputStream.nullOutputStream(), HashAlgorithm.SHA256);
         byte[] buffer = new byte[COPY_BUFFER];
         long copied = 0;
         try (OutputStream file = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -727,7 +726,7 @@ public final class LocalStore implements AutoCloseable {
             }
         }
         Hash other = contents == null ? null : Hash.of(algorithm, contents.digest());
-        return new Staged(nar.sha256(), nar.count, other, false);
+        return new Staged(nar.hash(), nar.count(), other, false);
     }
 
     /**
@@ -821,34 +820,6 @@ public final class LocalStore implements AutoCloseable {
             throw e;
         }
         throw (Error) t;
-    }
-
-    /** An output stream that hashes with SHA-256 and counts what passes through it. */
-    private static final class Hashing extends FilterOutputStream {
-        private final MessageDigest digest = HashAlgorithm.SHA256.newDigest();
-        private long count;
-
-        Hashing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            digest.update((byte) b);
-            count++;
-            out.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            digest.update(b, off, len);
-            count += len;
-            out.write(b, off, len);
-        }
-
-        Hash sha256() {
-            return Hash.of(HashAlgorithm.SHA256, digest.digest());
-        }
     }
 
     /** An input stream that hashes with SHA-256 (and optionally another algorithm) and counts what is read. */

@@ -7,7 +7,8 @@
  *
  * <ul>
  *   <li>Values (immutable, thread-safe): {@link org.granary.store.Hash} with
- *       {@link org.granary.store.HashAlgorithm} and {@link org.granary.store.HashFormat};
+ *       {@link org.granary.store.HashAlgorithm} and {@link org.granary.store.HashFormat}, and
+ *       {@link org.granary.store.HashingOutputStream} to hash and count bytes as they are written;
  *       {@link org.granary.store.NixBase32}; {@link org.granary.store.StoreDir},
  *       {@link org.granary.store.StorePath}; {@link org.granary.store.PathInfo};
  *       {@link org.granary.store.ExportedItem}; {@link org.granary.store.StoreConfig}.

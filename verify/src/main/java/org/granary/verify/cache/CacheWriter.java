@@ -1,7 +1,6 @@
 package org.granary.verify.cache;
 
 import java.io.BufferedOutputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -21,6 +19,7 @@ import org.granary.nar.NarDumper;
 import org.granary.store.Hash;
 import org.granary.store.HashAlgorithm;
 import org.granary.store.HashFormat;
+import org.granary.store.HashingOutputStream;
 import org.granary.store.NarHashMismatchException;
 import org.granary.store.PathInfo;
 import org.granary.store.StoreDir;
@@ -103,9 +102,8 @@ public final class CacheWriter {
         }
         Path temp = Files.createTempFile(directory.resolve("nar"), ".granary-", ".tmp");
         try {
-            MessageDigest fileDigest = HashAlgorithm.SHA256.newDigest();
-            CountingDigestStream file = new CountingDigestStream(
-                new BufferedOutputStream(Files.newOutputStream(temp), 64 * 1024), fileDigest);
+            HashingOutputStream file = new HashingOutputStream(
+                new BufferedOutputStream(Files.newOutputStream(temp), 64 * 1024), HashAlgorithm.SHA256);
             NarDigest nar;
             try (OutputStream compressed = compression.compress(file)) {
                 nar = new NarDumper().dump(item, compressed, HashAlgorithm.SHA256.newDigest());
@@ -115,7 +113,7 @@ public final class CacheWriter {
                 throw new NarHashMismatchException(info.path(), info.narHash(), info.narSize(), narHash,
                     nar.narSize());
             }
-            Hash fileHash = Hash.of(HashAlgorithm.SHA256, fileDigest.digest());
+            Hash fileHash = file.hash();
             String url = "nar/" + fileHash.format(HashFormat.BASE32) + ".nar"
                 + compression.extension();
             force(temp);
@@ -125,7 +123,7 @@ public final class CacheWriter {
                 sigs.add(key.sign(info));
             }
             NarInfo narInfo = new NarInfo(info.path(),
-                List.of(new NarInfo.NarFile(url, compression.fieldName(), fileHash, file.count)), narHash,
+                List.of(new NarInfo.NarFile(url, compression.fieldName(), fileHash, file.count())), narHash,
                 nar.narSize(), info.references(), info.deriver(), null, sigs, null, info.contentAddress());
             writeAtomically(directory.resolve(info.path().hashPart() + ".narinfo"),
                 narInfo.toString().getBytes(StandardCharsets.UTF_8));
@@ -158,29 +156,6 @@ public final class CacheWriter {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("cannot rename " + from + " to " + to + " atomically", e);
-        }
-    }
-
-    /** Counts and hashes the compressed file as it is written. */
-    private static final class CountingDigestStream extends FilterOutputStream {
-        private final MessageDigest digest;
-        long count;
-
-        CountingDigestStream(OutputStream out, MessageDigest digest) {
-            super(out);
-            this.digest = digest;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] buffer, int offset, int length) throws IOException {
-            out.write(buffer, offset, length);
-            digest.update(buffer, offset, length);
-            count += length;
         }
     }
 }
