@@ -87,9 +87,9 @@ final class GcCommand implements Callable<Integer> {
         @Option(names = "--derivers", description = "The valid derivations that have the PATHs as outputs.")
         boolean derivers;
         @Option(names = "--verify", arity = "0..1", paramLabel = "contents,repair", fallbackValue = "",
-            split = ",", description = "Verify the store, as guix gc --verify[=contents,repair]: the same as "
+            description = "Verify the store, as guix gc --verify[=contents,repair]: the same as "
                 + "granary verify [--contents] [--repair] (which also takes substituters and --json).")
-        List<String> verify;
+        String verify;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "0..1")
@@ -229,7 +229,7 @@ final class GcCommand implements Callable<Integer> {
     private int verify() {
         List<String> args = new ArrayList<>(List.of("--root", store.root.toString(), "--store-dir", store.storeDir,
             "--state-dir", store.stateDir));
-        for (String word : action.verify) {
+        for (String word : action.verify.split(",", -1)) {
             switch (word) {
                 case "" -> { }
                 case "contents" -> args.add("--contents");
@@ -240,13 +240,6 @@ final class GcCommand implements Callable<Integer> {
         }
         if (!arguments.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--verify takes no PATH");
-        }
-        // picocli's exclusive group misses a bare --verify (its fallback value) beside another action.
-        if (action.collect != null || action.freeSpace != null || action.delete || action.listDead || action.listLive
-                || action.listRoots || action.optimize || action.references || action.referrers || action.requisites
-                || action.derivers) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "--verify is an action of its own: give no other");
         }
         picocli.CommandLine verify = new picocli.CommandLine(new VerifyCommand())
             .setOut(spec.commandLine().getOut()).setErr(spec.commandLine().getErr())
