@@ -38,7 +38,7 @@ final class FileSystemSync {
         if (!AVAILABLE) {
             throw new IllegalStateException("syncfs is not available in this JVM");
         }
-        int errno = syncfs(bytes(directory));
+        int errno = syncfs(NativeLibraries.pathBytes(directory));
         if (errno != 0) {
             throw new IOException("syncfs of the file system of " + directory + " failed: errno " + errno
                     + (errno == 5 ? " (EIO)" : errno == 28 ? " (ENOSPC)" : ""));
@@ -58,16 +58,10 @@ final class FileSystemSync {
         if (!AVAILABLE) {
             throw new IllegalStateException("syncfs is not available in this JVM");
         }
-        int errno = startWriteback(bytes(file));
+        int errno = startWriteback(NativeLibraries.pathBytes(file));
         if (errno != 0) {
             throw new IOException("sync_file_range of " + file + " failed: errno " + errno);
         }
-    }
-
-    /** The path's bytes as the JDK maps names to bytes (sun.jnu.encoding; UTF-8 with bin/granary). */
-    private static byte[] bytes(Path path) {
-        return path.toAbsolutePath().toString().getBytes(java.nio.charset.Charset.forName(
-                System.getProperty("sun.jnu.encoding", System.getProperty("file.encoding"))));
     }
 
     private static boolean loadLibrary() {

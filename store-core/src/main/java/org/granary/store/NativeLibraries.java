@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,7 +17,22 @@ import java.util.function.BooleanSupplier;
  * plain Java. Stateless; safe to call from any thread.
  */
 public final class NativeLibraries {
+    /** The charset the JDK encodes file names with, fixed at JVM start (UTF-8 with bin/granary). */
+    private static final Charset FILE_NAMES = Charset.forName(
+        System.getProperty("sun.jnu.encoding", System.getProperty("file.encoding")));
+
     private NativeLibraries() {
+    }
+
+    /**
+     * The bytes of {@code path}, made absolute, as the JDK would hand them to the kernel: what a JNI
+     * library passes to {@code open(2)} and its kind to name the same file.
+     *
+     * @param path a path
+     * @return its absolute form's bytes, without a terminating NUL
+     */
+    public static byte[] pathBytes(Path path) {
+        return path.toAbsolutePath().toString().getBytes(FILE_NAMES);
     }
 
     /**

@@ -53,7 +53,7 @@ final class AtomicExchange {
      */
     static boolean exchange(Path target, Path replacement) throws IOException {
         if (AVAILABLE) {
-            int error = exchange(bytes(target), bytes(replacement));
+            int error = exchange(NativeLibraries.pathBytes(target), NativeLibraries.pathBytes(replacement));
             if (error == 0) {
                 return true;
             }
@@ -73,12 +73,6 @@ final class AtomicExchange {
         Files.move(replacement, target, StandardCopyOption.ATOMIC_MOVE);
         Files.move(aside, replacement, StandardCopyOption.ATOMIC_MOVE);
         return false;
-    }
-
-    private static byte[] bytes(Path path) {
-        // The JDK encodes file names with sun.jnu.encoding; store paths and Granary's temporary names are ASCII.
-        return path.toAbsolutePath().toString().getBytes(java.nio.charset.Charset.forName(
-            System.getProperty("sun.jnu.encoding", "UTF-8")));
     }
 
     /** Loads the JNI library ({@link NativeLibraries}); any failure means "not available". */

@@ -56,6 +56,7 @@ import org.granary.store.StorePath;
  */
 public final class StoreVerifier {
     private final StoreConfig config;
+    private final boolean nativeHashing;
 
     /**
      * Creates a verifier for the store {@code config} describes.
@@ -63,7 +64,13 @@ public final class StoreVerifier {
      * @param config where the store and its database are
      */
     public StoreVerifier(StoreConfig config) {
+        this(config, true);
+    }
+
+    /** A verifier that hashes in Java if {@code nativeHashing} is false (for tests of that path). */
+    StoreVerifier(StoreConfig config, boolean nativeHashing) {
         this.config = Objects.requireNonNull(config, "config");
+        this.nativeHashing = nativeHashing;
     }
 
     /**
@@ -90,11 +97,22 @@ public final class StoreVerifier {
         // belong to this process, as additions do.
         Canonicaliser canonicaliser = Canonicaliser.keepingOwners();
         try (GcLock.Held gc = GcLock.at(config.physicalStateDir()).lockShared();
-                StoreDatabase database = StoreDatabase.open(config.databaseDir(), storeDir.logical())) {
+                ItemChecker checker = new ItemChecker(storeDir, canonicaliser, options.contents(), nativeHashing,
+                    options.jobs(), options.listener())) {
+            // Hashing starts on the store dir's entries while this thread opens and reads the database.
+            checker.startEarly(physicalStoreDir);
+            return verify(options, checker, canonicaliser, start);
+        }
+    }
+
+    /** The checks once the GC lock is held and the checker is ready (see {@link #verify(VerifyOptions)}). */
+    private Report verify(VerifyOptions options, ItemChecker checker, Canonicaliser canonicaliser, long start)
+            throws IOException {
+        StoreDir storeDir = config.storeDir();
+        Path physicalStoreDir = config.physicalStoreDir();
+        try (StoreDatabase database = StoreDatabase.open(config.databaseDir(), storeDir.logical())) {
             List<Finding> findings = new ArrayList<>();
             List<PathInfo> items = audit(database, findings, options.listener());
-            ItemChecker checker = new ItemChecker(storeDir, canonicaliser, options.contents(), options.jobs(),
-                options.listener());
             List<Finding> itemFindings = checker.check(items);
             itemFindings.sort(Comparator.comparing(Finding::path).thenComparing(Finding::kind));
             findings.addAll(itemFindings);

@@ -40,12 +40,22 @@ class StoreVerifierTest {
         store = TestStore.create(tmp.resolve("root"), tmp.resolve("scratch"));
     }
 
+    /** The verifier under test; {@link StoreVerifierJavaHashingTest} hashes in Java. */
+    StoreVerifier verifier() {
+        return store.verifier();
+    }
+
+    /** The store the tests damage. */
+    TestStore store() {
+        return store;
+    }
+
     private Report verify(boolean contents) throws IOException {
-        return store.verifier().verify(VerifyOptions.defaults().withContents(contents));
+        return verifier().verify(VerifyOptions.defaults().withContents(contents));
     }
 
     private Report repair(Substituter... substituters) throws IOException {
-        return store.verifier().verify(VerifyOptions.defaults().withContents(true).withRepair(true)
+        return verifier().verify(VerifyOptions.defaults().withContents(true).withRepair(true)
             .withSubstituters(List.of(substituters)));
     }
 
@@ -62,7 +72,7 @@ class StoreVerifierTest {
     @Test
     void aSoundStoreHasNoFindingAndEveryItemIsHashed() throws IOException {
         List<Progress> reports = Collections.synchronizedList(new ArrayList<>());
-        Report report = store.verifier().verify(VerifyOptions.defaults().withContents(true).withJobs(3)
+        Report report = verifier().verify(VerifyOptions.defaults().withContents(true).withJobs(3)
             .withListener(reports::add));
         assertEquals(List.of(), report.findings());
         assertTrue(report.sound());
@@ -228,7 +238,7 @@ class StoreVerifierTest {
     void withoutRepairNothingChangesWhateverIsWrong() throws IOException {
         damageEveryWay();
         Map<String, String> before = StoreSnapshot.take(store.config, store.root);
-        Report report = store.verifier().verify(VerifyOptions.defaults().withContents(true));
+        Report report = verifier().verify(VerifyOptions.defaults().withContents(true));
         assertFalse(report.sound());
         assertEquals(Finding.Kind.values().length, report.findings().stream().map(Finding::kind).distinct().count(),
             report.findings().toString());

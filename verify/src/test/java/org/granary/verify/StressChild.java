@@ -189,8 +189,11 @@ public final class StressChild {
         for (StorePath path : pick(random, 3)) {
             infos.add(store.queryPathInfo(path).orElseThrow(() -> new IllegalStateException(path + " is not valid")));
         }
-        List<Finding> findings = new ItemChecker(store.config().storeDir(), Canonicaliser.keepingOwners(), true, 1,
-            Progress.Listener.NONE).check(infos);
+        List<Finding> findings;
+        try (ItemChecker checker = new ItemChecker(store.config().storeDir(), Canonicaliser.keepingOwners(), true,
+                true, 1, Progress.Listener.NONE)) {
+            findings = checker.check(infos);
+        }
         if (!findings.isEmpty()) {
             throw new IllegalStateException("findings on protected paths: " + findings);
         }

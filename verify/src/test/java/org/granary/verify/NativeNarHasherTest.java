@@ -1,0 +1,229 @@
+package org.granary.verify;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AfterProperty;
+import net.jqwik.api.lifecycle.BeforeProperty;
+import org.granary.nar.NarDigest;
+import org.granary.nar.FileTrees;
+import org.granary.nar.NarDumper;
+import org.granary.nar.testing.TestTrees;
+import org.granary.store.Canonicaliser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The native two-lane hasher gives, for every tree, the NAR hash and size that {@link NarDumper} gives
+ * (itself checked against real Nix in the nar module), whatever the other lane holds; it says when the
+ * metadata is not canonical, and gives up on what it does not handle so that Java can name the problem.
+ */
+class NativeNarHasherTest {
+    @TempDir
+    Path tmp;
+
+    private static NarDigest java(Path tree) throws IOException {
+        try {
+            return new NarDumper().digest(tree, MessageDigest.getInstance("SHA-256"));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Hashes the trees two at a time, refilling a lane as soon as it is done, in the given order. */
+    private static List<NativeNarHasher.Outcome> hashAll(List<Path> trees) {
+        List<NativeNarHasher.Outcome> outcomes = new ArrayList<>(trees.size());
+        for (int i = 0; i < trees.size(); i++) {
+            outcomes.add(null);
+        }
+        int[] held = {-1, -1};
+        int next = 0;
+        try (NativeNarHasher hasher = new NativeNarHasher()) {
+            for (;;) {
+                for (int lane = 0; lane < 2; lane++) {
+                    if (held[lane] < 0 && next < trees.size()) {
+                        held[lane] = next++;
+                        hasher.start(lane, trees.get(held[lane]));
+                    }
+                }
+                int finished = hasher.run();
+                if (finished == 0) {
+                    return outcomes;
+                }
+                for (int lane = 0; lane < 2; lane++) {
+                    if ((finished & (1 << lane)) != 0) {
+                        assertTrue(held[lane] >= 0, "lane " + lane + " finished without an item");
+                        outcomes.set(held[lane], hasher.result(lane));
+                        held[lane] = -1;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void assertSameAsJava(Path tree, NativeNarHasher.Outcome outcome) throws IOException {
+        NarDigest expected = java(tree);
+        assertTrue(outcome.hashed(), tree + ": not hashed, reason " + outcome.reason());
+        assertEquals(expected.narSize(), outcome.narSize(), tree + ": NAR size");
+        assertArrayEquals(expected.digest(), outcome.digest(), tree + ": NAR hash");
+    }
+
+    @Test
+    void everyStandardTreeHashesAsNarDumperDoesAloneAndBesideEveryOther() throws IOException {
+        assumeTrue(NativeNarHasher.available(), "no native hasher (no C compiler, or no SHA extensions)");
+        List<Path> trees = new ArrayList<>();
+        for (TestTrees.Tree tree : TestTrees.standard(tmp)) {
+            trees.add(tree.path());
+        }
+        // Alone: each tree in lane 0 with lane 1 idle.
+        for (Path tree : trees) {
+            assertSameAsJava(tree, hashAll(List.of(tree)).get(0));
+        }
+        // Paired: every tree beside every other, in both lanes, so that lanes end at every point of the other.
+        List<Path> pairs = new ArrayList<>();
+        for (Path a : trees) {
+            for (Path b : trees) {
+                pairs.add(a);
+                pairs.add(b);
+            }
+        }
+        List<NativeNarHasher.Outcome> outcomes = hashAll(pairs);
+        for (int i = 0; i < pairs.size(); i++) {
+            assertSameAsJava(pairs.get(i), outcomes.get(i));
+        }
+    }
+
+    @Test
+    void filesAroundTheBufferSizeAndALargeOneBesideSmallOnes() throws IOException {
+        assumeTrue(NativeNarHasher.available(), "no native hasher (no C compiler, or no SHA extensions)");
+        List<Path> trees = new ArrayList<>();
+        Random random = new Random(7);
+        // The C side's buffer is 128 KiB, of which up to 8 KiB is kept for framing and 64 bytes for a file's end.
+        long[] sizes = {0, 1, 63, 64, 65, 131_008, 131_071, 131_072, 131_073, 122_880, 262_144 + 3, 3_000_001};
+        for (long size : sizes) {
+            byte[] bytes = new byte[(int) size];
+            random.nextBytes(bytes);
+            trees.add(Files.write(tmp.resolve("file-" + size), bytes));
+            Path dir = Files.createDirectories(tmp.resolve("dir-" + size + "/sub"));
+            Files.write(dir.resolve("f"), bytes);
+            Files.write(dir.resolveSibling("g"), bytes);
+        }
+        List<Path> all = new ArrayList<>(trees);
+        for (long size : sizes) {
+            all.add(tmp.resolve("dir-" + size));
+        }
+        List<NativeNarHasher.Outcome> outcomes = hashAll(all);
+        for (int i = 0; i < all.size(); i++) {
+            assertSameAsJava(all.get(i), outcomes.get(i));
+        }
+    }
+
+    private Path propertyDir;
+
+    @BeforeProperty
+    void makePropertyDir() throws IOException {
+        propertyDir = Files.createTempDirectory("granary-narhash");
+    }
+
+    @AfterProperty
+    void removePropertyDir() throws IOException {
+        FileTrees.deleteTree(propertyDir);
+    }
+
+    @Property(tries = 60)
+    void randomTreesInPairsHashAsNarDumperDoes(@ForAll long seed) throws IOException {
+        assumeTrue(NativeNarHasher.available(), "no native hasher (no C compiler, or no SHA extensions)");
+        Random random = new Random(seed);
+        Path first = randomTree(propertyDir.resolve("a"), random, 3);
+        Path second = randomTree(propertyDir.resolve("b"), random, 3);
+        List<NativeNarHasher.Outcome> outcomes = hashAll(List.of(first, second, second, first));
+        assertSameAsJava(first, outcomes.get(0));
+        assertSameAsJava(second, outcomes.get(1));
+        assertSameAsJava(second, outcomes.get(2));
+        assertSameAsJava(first, outcomes.get(3));
+        FileTrees.deleteTree(first);
+        FileTrees.deleteTree(second);
+    }
+
+    /** A random file, symlink or directory at {@code target}, file sizes spread over the buffer's size. */
+    private static Path randomTree(Path target, Random random, int depth) throws IOException {
+        int kind = depth == 0 ? random.nextInt(2) : random.nextInt(4);
+        if (kind == 0) {
+            int size = random.nextInt(8) == 0 ? 100_000 + random.nextInt(200_000) : random.nextInt(300);
+            byte[] bytes = new byte[size];
+            random.nextBytes(bytes);
+            Files.write(target, bytes);
+            if (random.nextBoolean()) {
+                Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r-xr-xr-x"));
+            }
+        } else if (kind == 1) {
+            Files.createSymbolicLink(target, Path.of("x".repeat(1 + random.nextInt(300))));
+        } else {
+            Files.createDirectory(target);
+            int entries = random.nextInt(6);
+            for (int i = 0; i < entries; i++) {
+                String name = Integer.toString(random.nextInt(1000), 36) + (random.nextBoolean() ? "é" : "");
+                Path entry = target.resolve(name);
+                if (!Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    randomTree(entry, random, depth - 1);
+                }
+            }
+        }
+        return target;
+    }
+
+    @Test
+    void saysWhetherEveryEntryHasCanonicalModesAndTimes() throws IOException {
+        assumeTrue(NativeNarHasher.available(), "no native hasher (no C compiler, or no SHA extensions)");
+        Path tree = Files.createDirectories(tmp.resolve("tree/sub"));
+        Files.writeString(tree.resolve("f"), "f");
+        Files.createSymbolicLink(tree.resolve("link"), Path.of("f"));
+        Path top = tmp.resolve("tree");
+        Canonicaliser.keepingOwners().canonicalise(top);
+        assertTrue(hashAll(List.of(top)).get(0).canonical());
+
+        // Changing an entry's mode or mtime needs only its ownership, not a writable directory.
+        Files.setLastModifiedTime(tree.resolve("f"), FileTime.fromMillis(2000));
+        NativeNarHasher.Outcome changedTime = hashAll(List.of(top)).get(0);
+        assertTrue(changedTime.hashed());
+        assertFalse(changedTime.canonical(), "an mtime of 2 s");
+
+        Files.setLastModifiedTime(tree.resolve("f"), Canonicaliser.CANONICAL_MTIME);
+        assertTrue(hashAll(List.of(top)).get(0).canonical());
+        Files.setPosixFilePermissions(tree.resolve("f"), PosixFilePermissions.fromString("r--r--r-x"));
+        assertFalse(hashAll(List.of(top)).get(0).canonical(), "others may execute a non-executable file");
+    }
+
+    @Test
+    void givesUpOnAMissingItemAndOnAFifoLeavingTheOtherLaneSound() throws IOException, InterruptedException {
+        assumeTrue(NativeNarHasher.available(), "no native hasher (no C compiler, or no SHA extensions)");
+        Path sound = Files.createDirectories(tmp.resolve("sound"));
+        Files.write(sound.resolve("big"), new byte[500_000]);
+        Path withFifo = Files.createDirectories(tmp.resolve("fifo"));
+        Files.writeString(withFifo.resolve("a"), "a");
+        Process mkfifo = new ProcessBuilder("mkfifo", withFifo.resolve("p").toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor());
+        List<NativeNarHasher.Outcome> outcomes = hashAll(List.of(sound, tmp.resolve("missing"), withFifo, sound));
+        assertSameAsJava(sound, outcomes.get(0));
+        assertFalse(outcomes.get(1).hashed());
+        assertEquals(2, outcomes.get(1).reason(), "ENOENT");
+        assertFalse(outcomes.get(2).hashed());
+        assertSameAsJava(sound, outcomes.get(3));
+    }
+}
