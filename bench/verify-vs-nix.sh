@@ -2,9 +2,11 @@
 # Compares `granary verify --contents` with `nix-store --verify --check-contents` (nix-bin) on one store
 # of real files, and both with sha256sum over the same files spread over the cores.
 #
-# Usage: bench/verify-vs-nix.sh [WORK [ROUNDS]]
+# Usage: bench/verify-vs-nix.sh [WORK [ROUNDS [DIR...]]]
 #   WORK    a scratch directory, emptied first (default /tmp/granary-verify-bench); needs about 2 GB
 #   ROUNDS  timed rounds of each command, interleaved (default 3); the fastest round of each is reported
+#   DIR     more directories whose entries become items too (a bigger store: Granary's fixed cost, about
+#           0.3 s of JVM start-up and database opening, then weighs less; Nix's is a few milliseconds)
 #
 # Build first, from the top of the repository: mvn -q -o -DskipTests package
 #
@@ -29,6 +31,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 granary=$top/bin/granary
 work=${1:-/tmp/granary-verify-bench}
 rounds=${2:-3}
+shift $(( $# < 2 ? $# : 2 ))
 cores=$(nproc)
 rm -rf "$work"
 mkdir -p "$work/conf" "$work/root" "$work/home" "$work/log"
@@ -41,7 +44,7 @@ printf 'build-users-group =\nsandbox = false\nsubstituters =\nstore = local?stor
 
 jdk=$(ls -d /usr/lib/jvm/*/ 2>/dev/null | head -1)
 sources=()
-for dir in /usr/lib/x86_64-linux-gnu /usr/share/doc /usr/lib/python3.11 /usr/lib/llvm-14 "$jdk"; do
+for dir in /usr/lib/x86_64-linux-gnu /usr/share/doc /usr/lib/python3.11 /usr/lib/llvm-14 "$jdk" "$@"; do
     [ -d "$dir" ] || continue
     for entry in "$dir"/*; do
         # Names Guix accepts (no leading dot, no odd characters), readable regular files, dirs and symlinks.
