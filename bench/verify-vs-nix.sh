@@ -58,8 +58,8 @@ echo "adding ${#sources[@]} entries to a private Nix store under $work/root ..."
 printf '%s\0' "${sources[@]}" | xargs -0 -n 200 nix-store --add > "$work/items"
 "$granary" db import --root "$work/root" --sqlite "$work/root/var/guix/db/db.sqlite"
 items=$(sort -u "$work/items" | wc -l)
-nar_bytes=$(nix-store --query --size $(sort -u "$work/items") | awk '{ s += $1 } END { print s }')
-file_bytes=$(find "$work/root/gnu/store" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+nar_bytes=$(nix-store --query --size $(sort -u "$work/items") | awk '{ s += $1 } END { printf "%.0f\n", s }')
+file_bytes=$(find "$work/root/gnu/store" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')
 echo "store: $items items, $nar_bytes NAR bytes, $file_bytes file bytes, $cores cores"
 
 load=$(cut -d' ' -f1 /proc/loadavg)

@@ -144,9 +144,15 @@ final class CacheCommand implements Callable<Integer> {
             return 0;
         }
 
-        /** The items to push, with their closure if asked; each must be valid. */
-        private List<PathInfo> infos(LocalStore opened, List<StorePath> asked) {
+        /**
+         * The items to push, with their closure if asked; each must be valid. Each becomes a temporary
+         * root before its validity is checked, so that no collection deletes it while it is read.
+         */
+        private List<PathInfo> infos(LocalStore opened, List<StorePath> asked) throws IOException {
             Collection<StorePath> wanted = closure ? opened.queryRequisites(asked) : asked;
+            for (StorePath path : wanted) {
+                opened.addTempRoot(path);
+            }
             List<PathInfo> infos = new ArrayList<>();
             for (StorePath path : wanted) {
                 infos.add(opened.queryPathInfo(path).orElseThrow(() -> new PathNotValidException(path)));

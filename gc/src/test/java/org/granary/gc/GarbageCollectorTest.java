@@ -153,6 +153,20 @@ class GarbageCollectorTest {
     }
 
     @Test
+    void aTemporaryRootAddedThroughTheStoreKeepsItsClosureUntilTheStoreIsClosed() throws IOException {
+        List<StorePath> p = chain();
+        try (LocalStore store = LocalStore.open(config())) {
+            store.addTempRoot(p.get(2));
+            GcResult result = collector(store).collect(Long.MAX_VALUE, GcProgress.NONE);
+            assertEquals(strings(p.get(3), p.get(4)), new TreeSet<>(result.deleted()).stream().toList());
+        }
+        try (LocalStore store = LocalStore.open(config())) {
+            GcResult result = collector(store).collect(Long.MAX_VALUE, GcProgress.NONE);
+            assertEquals(strings(p.get(0), p.get(1), p.get(2)), new TreeSet<>(result.deleted()).stream().toList());
+        }
+    }
+
+    @Test
     void keepDerivationsAndKeepOutputsAsTheDaemon() throws IOException {
         StorePath drv;
         StorePath out;

@@ -557,6 +557,21 @@ public final class LocalStore implements AutoCloseable {
     }
 
     /**
+     * Makes {@code path} a temporary GC root of this process until this store is closed, as the daemon's
+     * {@code addTempRoot}: no collector (Granary's or the Guix daemon's) deletes it meanwhile, valid or
+     * not. To read a valid item safely, add the root first and check validity after, as a collection that
+     * ran between the two would otherwise go unnoticed.
+     *
+     * @param path a path of this store
+     * @throws IllegalArgumentException if the path is of another store dir
+     * @throws IOException if the temporary-roots file cannot be written
+     */
+    public void addTempRoot(StorePath path) throws IOException {
+        checkOpen();
+        tempRoots.add(own(path));
+    }
+
+    /**
      * Returns the store's reference database, for the operations on the database as a whole (such as
      * {@link StoreDatabase#graph()} for a garbage collector). It is closed with this store.
      *
