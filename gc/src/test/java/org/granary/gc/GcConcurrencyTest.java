@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.granary.store.ChildJvm;
 import org.granary.store.LocalStore;
 import org.granary.store.StoreConfig;
 import org.granary.store.StorePath;
@@ -34,10 +35,9 @@ class GcConcurrencyTest {
         }
         Path out = root.resolve("child.out");
         Path err = root.resolve("child.err");
-        Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-            System.getProperty("java.class.path"), RootingChild.class.getName(), root.toString(),
-            Integer.toString(rounds), "4", "42").redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        List<String> command = ChildJvm.command(RootingChild.class, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
+        command.addAll(List.of(root.toString(), Integer.toString(rounds), "4", "42"));
+        Process child = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         long deleted = 0;
         int collections = 0;
         try (LocalStore store = LocalStore.open(config)) {

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.granary.store.ChildJvm;
 import org.granary.store.LocalStore;
 import org.granary.store.StoreConfig;
 import org.granary.store.StoreDatabase;
@@ -47,9 +48,10 @@ class GcCrashTest {
             Process cp = new ProcessBuilder("cp", "-a", template.toString(), root.toString()).inheritIO().start();
             assertEquals(0, cp.waitFor());
             Path out = root.resolve("child.out");
-            Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), CollectingChild.class.getName(), root.toString())
+            List<String> command = ChildJvm.command(CollectingChild.class, "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC");
+            command.add(root.toString());
+            Process child = new ProcessBuilder(command)
                 .redirectOutput(out.toFile()).redirectError(root.resolve("child.err").toFile()).start();
             // Killed once it has reported a random number of deletions (0: right after it starts collecting).
             int after = trial % 5 == 0 ? 0 : 1 + random.nextInt(dead - 1);

@@ -341,9 +341,9 @@ public final class CrashHarness {
 
     private static Process start(Path root, Path scratch, long seed, int generation, Path out, Path err,
             Class<? extends CrashWorkload> workload) throws IOException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-            "-cp", System.getProperty("java.class.path"), CrashWorkload.class.getName(), root.toString(),
-            scratch.toString(), Long.toString(seed), Integer.toString(generation), workload.getName()));
+        List<String> command = ChildJvm.command(CrashWorkload.class);
+        command.addAll(List.of(root.toString(), scratch.toString(), Long.toString(seed), Integer.toString(generation),
+            workload.getName()));
         return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     }
 

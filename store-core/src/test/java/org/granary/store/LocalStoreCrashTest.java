@@ -88,9 +88,8 @@ class LocalStoreCrashTest {
 
     private static Process start(Path root, Path scratch, int generation, Path out, Path err, String... mode)
             throws IOException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-            "-cp", System.getProperty("java.class.path"), AddingChild.class.getName(), root.toString(),
-            scratch.toString(), Integer.toString(generation)));
+        List<String> command = ChildJvm.command(AddingChild.class);
+        command.addAll(List.of(root.toString(), scratch.toString(), Integer.toString(generation)));
         command.addAll(List.of(mode));
         return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     }

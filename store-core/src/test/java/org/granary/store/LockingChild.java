@@ -64,12 +64,7 @@ public final class LockingChild {
 
     /** Starts the child JVM with {@code args} and waits for its first line, which must be {@code expected}. */
     static Child start(String expected, String... args) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(LockingChild.class.getName());
+        List<String> command = ChildJvm.command(LockingChild.class);
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         Child child = new Child(process);

@@ -36,9 +36,9 @@ class StoreDatabaseConcurrencyTest {
         Path lmdb = dir.resolve("db/lmdb");
         try (StoreDatabase db = StoreDatabase.open(lmdb, STORE, TINY_MAP)) {
             db.register(List.of(info(path("base"))));
-            Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "-cp", System.getProperty("java.class.path"), RegisterChild.class.getName(),
-                lmdb.toString(), "child", "2000", Long.toString(TINY_MAP))
+            List<String> command = ChildJvm.command(RegisterChild.class);
+            command.addAll(List.of(lmdb.toString(), "child", "2000", Long.toString(TINY_MAP)));
+            Process child = new ProcessBuilder(command)
                 .redirectErrorStream(true).start();
             BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("open", lines.readLine(), "the child's first line");

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.granary.nar.FileTrees;
+import org.granary.store.ChildJvm;
 import org.granary.store.Hash;
 import org.granary.store.HashAlgorithm;
 import org.granary.store.LocalStore;
@@ -183,10 +184,9 @@ class RepairCrashTest {
     }
 
     private Process spawn(StoreConfig config, Path cacheDir, int trial) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), RepairChild.class.getName(),
-                config.storeDir().root().toString(), cacheDir.toString())
+        List<String> command = ChildJvm.command(RepairChild.class, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+        command.addAll(List.of(config.storeDir().root().toString(), cacheDir.toString()));
+        return new ProcessBuilder(command)
             .redirectError(tmp.resolve("child-" + trial + ".err").toFile())
             .start();
     }

@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import org.granary.store.ChildJvm;
 import org.granary.store.LocalStore;
 import org.granary.store.StoreConfig;
 import org.granary.store.StoreDatabase;
@@ -66,9 +67,10 @@ class StressTest {
         List<List<String>> outputs = new ArrayList<>();
         try {
             for (int c = 0; c < 2; c++) {
-                children.add(new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                    "-cp", System.getProperty("java.class.path"), StressChild.class.getName(), root.toString(),
-                    tmp.resolve("scratch-" + c).toString(), Double.toString(seconds), "c" + c)
+                List<String> command = ChildJvm.command(StressChild.class);
+                command.addAll(List.of(root.toString(), tmp.resolve("scratch-" + c).toString(),
+                    Double.toString(seconds), "c" + c));
+                children.add(new ProcessBuilder(command)
                     .redirectOutput(tmp.resolve("out-" + c).toFile()).redirectError(tmp.resolve("err-" + c).toFile())
                     .start());
             }
