@@ -648,12 +648,15 @@ JNIEXPORT jboolean JNICALL Java_org_granary_verify_NativeNarHasher_start(
 }
 
 /*
- * Walks and hashes a, and b if not 0, until one of them is done or failed: returns 1 if a is, 2 if b is,
- * 3 if both are. Both must have been started.
+ * Walks and hashes a, and b if not 0, until one of them is done or failed, or until at least budget NAR
+ * bytes were read in all: returns 1 if a is done, 2 if b is, 3 if both are, 0 if the budget ran out
+ * first. Both must have been started.
  */
-JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_run(JNIEnv *env, jclass type, jlong ha, jlong hb) {
+JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_run(
+        JNIEnv *env, jclass type, jlong ha, jlong hb, jlong budget) {
     walker *a = handle(ha);
     walker *b = hb == 0 ? NULL : handle(hb);
+    uint64_t read = 0;
     for (;;) {
         int a_running = a->state == RUNNING;
         int b_running = b != NULL && b->state == RUNNING;
@@ -674,10 +677,18 @@ JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_run(JNIEnv *env, 
             }
         }
         int done = (a->state != RUNNING ? 1 : 0) | (b != NULL && b->state != RUNNING ? 2 : 0);
-        if (done != 0) {
+        read += a->filled + (b != NULL ? b->filled : 0);
+        if (done != 0 || read >= (uint64_t) budget) {
             return done;
         }
     }
+}
+
+/* Stops the walker where it is and releases what its walk holds; it is then idle. */
+JNIEXPORT void JNICALL Java_org_granary_verify_NativeNarHasher_abandon(JNIEnv *env, jclass type, jlong h) {
+    walker *w = handle(h);
+    release(w);
+    w->state = DONE;
 }
 
 /*

@@ -12,10 +12,12 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -69,6 +71,11 @@ final class ItemChecker implements AutoCloseable {
     private final AtomicLong itemsHashed = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final List<Thread> workers = new ArrayList<>();
+    /**
+     * NAR bytes a worker hashes between two looks at its lanes, for early entries that turned out not to
+     * be valid: 64 MiB, some 40 ms of hashing, against a look that costs microseconds.
+     */
+    private static final long LOOK_EVERY = 64L << 20;
 
     /** Store dir entries hashed before the database is read ({@link #startEarly}); empty otherwise. */
     private List<Path> early = List.of();
@@ -78,6 +85,8 @@ final class ItemChecker implements AutoCloseable {
     private List<CompletableFuture<NativeNarHasher.Outcome>> earlyOutcomes = List.of();
     /** Opened once {@link #order} is set: workers out of early entries wait for it. */
     private final CountDownLatch ordered = new CountDownLatch(1);
+    /** Set by {@link #check}, before {@link #order}: the base names of the valid items. */
+    private volatile Set<String> validNames;
     /** Set by {@link #check}: the items not taken early, in the order they are taken. */
     private volatile List<PathInfo> order = List.of();
     private final AtomicInteger next = new AtomicInteger();
@@ -156,6 +165,11 @@ final class ItemChecker implements AutoCloseable {
         if (contents) {
             rest.sort(Comparator.comparingLong(PathInfo::narSize).reversed());
         }
+        Set<String> names = new HashSet<>(items.size() * 2);
+        for (PathInfo item : items) {
+            names.add(item.path().baseName());
+        }
+        validNames = names;
         order = rest;
         ordered.countDown();
         if (workers.isEmpty()) {
@@ -302,12 +316,13 @@ final class ItemChecker implements AutoCloseable {
                         hasher.start(lane, lanes[lane].physical());
                     }
                 }
-                int finished = hasher.run();
-                if (finished == 0) {
+                if (!hasher.anyBusy()) {
                     return;
                 }
+                int finished = hasher.run(LOOK_EVERY);
+                abandonLeftovers(lanes, hasher);
                 for (int lane = 0; lane < lanes.length; lane++) {
-                    if ((finished & (1 << lane)) != 0) {
+                    if ((finished & (1 << lane)) != 0 && lanes[lane] != null) {
                         Task task = lanes[lane];
                         lanes[lane] = null;
                         NativeNarHasher.Outcome outcome = hasher.result(lane);
@@ -325,6 +340,22 @@ final class ItemChecker implements AutoCloseable {
                 if (task != null && task.item() == null) {
                     earlyOutcomes.get(task.early()).complete(null);
                 }
+            }
+        }
+    }
+
+    /**
+     * Stops hashing the early entries the database says are not valid items (a large leftover would
+     * otherwise be hashed to its end for nothing); their outcomes are never asked for.
+     */
+    private void abandonLeftovers(Task[] lanes, NativeNarHasher hasher) {
+        Set<String> valid = validNames;
+        for (int lane = 0; valid != null && lane < lanes.length; lane++) {
+            Task task = lanes[lane];
+            if (task != null && task.item() == null && !valid.contains(task.physical().getFileName().toString())) {
+                hasher.abandon(lane);
+                earlyOutcomes.get(task.early()).complete(null);
+                lanes[lane] = null;
             }
         }
     }

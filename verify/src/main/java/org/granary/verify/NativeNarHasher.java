@@ -76,22 +76,34 @@ final class NativeNarHasher implements AutoCloseable {
         busy[lane] = true;
     }
 
+    /** Whether any lane holds an item not yet finished. */
+    boolean anyBusy() {
+        return busy[0] || busy[1];
+    }
+
     /**
-     * Walks and hashes the busy lanes until at least one is finished.
+     * Walks and hashes the busy lanes until at least one is finished, or about {@code budget} bytes were
+     * read (so that the caller can look in now and then during a large item).
      *
-     * @return a bit per finished lane ({@code 1 << lane}); 0 if no lane was busy
+     * @param budget NAR bytes, at least; the call returns once it has read this many, rounded up to a buffer
+     * @return a bit per finished lane ({@code 1 << lane}); 0 if none finished, or none was busy
      */
-    int run() {
+    int run(long budget) {
         if (busy[0] && busy[1]) {
-            return run(lanes[0], lanes[1]);
+            return run(lanes[0], lanes[1], budget);
         }
         for (int lane = 0; lane < LANES; lane++) {
             if (busy[lane]) {
-                run(lanes[lane], 0);
-                return 1 << lane;
+                return run(lanes[lane], 0, budget) == 0 ? 0 : 1 << lane;
             }
         }
         return 0;
+    }
+
+    /** Stops a busy {@code lane} where it is, without an outcome; it becomes idle. */
+    void abandon(int lane) {
+        abandon(lanes[lane]);
+        busy[lane] = false;
     }
 
     /** The outcome of a finished {@code lane}, which becomes idle. */
@@ -125,7 +137,9 @@ final class NativeNarHasher implements AutoCloseable {
 
     private static native boolean start(long lane, byte[] path);
 
-    private static native int run(long first, long second);
+    private static native int run(long first, long second, long budget);
+
+    private static native void abandon(long lane);
 
     private static native int result(long lane, byte[] digest, long[] info);
 

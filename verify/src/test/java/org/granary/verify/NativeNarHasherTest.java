@@ -76,10 +76,10 @@ class NativeNarHasherTest {
                         hasher.start(lane, trees.get(held[lane]));
                     }
                 }
-                int finished = hasher.run();
-                if (finished == 0) {
+                if (!hasher.anyBusy()) {
                     return outcomes;
                 }
+                int finished = hasher.run(Long.MAX_VALUE);
                 for (int lane = 0; lane < 2; lane++) {
                     if ((finished & (1 << lane)) != 0) {
                         assertTrue(held[lane] >= 0, "lane " + lane + " finished without an item");
@@ -200,6 +200,30 @@ class NativeNarHasherTest {
             }
         }
         return target;
+    }
+
+    @Test
+    void aRunStopsAfterItsBudgetAndAnAbandonedLaneTakesTheNextItemAfresh() throws IOException {
+        requireHasher();
+        byte[] bytes = new byte[3_000_000];
+        new Random(3).nextBytes(bytes);
+        Path big = Files.write(tmp.resolve("big"), bytes);
+        Path small = Files.writeString(tmp.resolve("small"), "small");
+        try (NativeNarHasher hasher = new NativeNarHasher()) {
+            hasher.start(0, big);
+            assertEquals(0, hasher.run(256 * 1024), "3 MB do not fit in a budget of 256 KiB");
+            assertTrue(hasher.busy(0));
+            hasher.abandon(0);
+            assertFalse(hasher.anyBusy());
+            hasher.start(0, small);
+            hasher.start(1, big);
+            assertEquals(1, hasher.run(Long.MAX_VALUE) & 1);
+            assertSameAsJava(small, hasher.result(0));
+            while ((hasher.run(Long.MAX_VALUE) & 2) == 0) {
+                assertTrue(hasher.busy(1));
+            }
+            assertSameAsJava(big, hasher.result(1));
+        }
     }
 
     @Test
