@@ -61,7 +61,14 @@ import org.slf4j.LoggerFactory;
  * adopted when a transaction starts.
  */
 public final class StoreDatabase implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(StoreDatabase.class);
+    /**
+     * The logger, made at its first use rather than with the class: {@link #preload} loads this class on
+     * another thread while a command line is still parsed, and the first logger of a JVM fixes SLF4J's
+     * configuration, which the command line sets once parsed.
+     */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(StoreDatabase.class);
+    }
 
     /** The initial map size of {@link #open(Path, String)}: 1 GiB of address space, not of disk. */
     public static final long DEFAULT_MAP_SIZE = 1L << 30;
@@ -1027,7 +1034,7 @@ public final class StoreDatabase implements AutoCloseable {
             checkOpen();
             long before = env.info().mapSize;
             env.setMapSize(factor == 0 ? 0 : before * factor);
-            LOG.debug("database map grown from {} to {} bytes{}", before, env.info().mapSize,
+            Log.LOG.debug("database map grown from {} to {} bytes{}", before, env.info().mapSize,
                 factor == 0 ? " by another process" : "");
         } finally {
             mapLock.writeLock().unlock();
