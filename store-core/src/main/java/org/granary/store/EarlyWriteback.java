@@ -2,6 +2,8 @@ package org.granary.store;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import org.granary.nar.NarRestorer;
@@ -151,6 +153,11 @@ final class EarlyWriteback implements NarRestorer.FileWritten, AutoCloseable {
                     FileSystemSync.startWriteback(file);
                 }
             } catch (IOException e) {
+                if (!sync && !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                    // The copy was renamed into place (or deleted) before this thread came to the file: the
+                    // path is stale, and the sync that follows the copy writes the file all the same.
+                    continue;
+                }
                 synchronized (lock) {
                     failure = e;
                 }

@@ -28,16 +28,29 @@ class EarlyWritebackTest {
     }
 
     @Test
-    void aFailedWritebackIsThrownOnceNamingTheFile() {
+    void aLargeFileRenamedOrDeletedBeforeItsWritebackIsLeftToTheFinalSync() throws Exception {
+        assumeTrue(FileSystemSync.available(), "no syncfs here");
+        // As when the copy's temporary tree is renamed into place while the thread is behind.
+        try (EarlyWriteback writeback = new EarlyWriteback(dir)) {
+            writeback.written(dir.resolve("renamed-away"), EarlyWriteback.LARGE_FILE);
+            for (int i = 0; i < 50; i++) {
+                writeback.written(dir, 0); // would throw, once the thread has come to the file, if it failed
+                Thread.sleep(1);
+            }
+        }
+    }
+
+    @Test
+    void aFailedSyncIsThrownOnceNamingTheDirectory() {
         assumeTrue(FileSystemSync.available(), "no syncfs here");
         Path missing = dir.resolve("gone");
-        EarlyWriteback writeback = new EarlyWriteback(dir);
+        EarlyWriteback writeback = new EarlyWriteback(missing, 1);
         IOException e = assertThrows(IOException.class, () -> {
             try (writeback) {
-                writeback.written(missing, EarlyWriteback.LARGE_FILE);
-                // The second thread fails on the missing file; wait until a call or close reports it.
+                // The second thread's sync fails; a later call, or close, reports it (once: the
+                // try-with-resources would fail if close threw the same exception again).
                 for (int i = 0; i < 1000; i++) {
-                    writeback.written(dir, 0);
+                    writeback.written(dir, 1);
                     Thread.sleep(1);
                 }
             }
