@@ -18,11 +18,14 @@
 #   add           granary add --root IMAGE1/root SRC   against   nix-store --add SRC (store on IMAGE2)
 #   add, durable  the same followed by sync -f on its file system (until the item is on disk)
 #
-# Granary copies and hashes in one pass, canonicalises, and fsyncs every file, directory and the store
-# dir before it registers, so its item is on disk when it returns; nix-store --add 2.8 does not fsync the
-# item's files (they reach the disk later, by the kernel's writeback), hence the second line. The script
-# prints seconds, peak resident memory (/usr/bin/time -f %M, KB) and the ratios Granary/Nix; its exit
-# status is non-zero if a command fails or the two store paths differ.
+# Granary copies the tree in one pass with canonical modes and mtimes: one thread reads each file once
+# into a buffer and writes it to the copy, a second hashes the same buffer (the NAR's SHA-256), and a
+# third has the disk write the copy meanwhile (sync_file_range on each large file, a syncfs after every
+# 64 MiB); one syncfs before the rename and the registration makes the item durable, so it is on disk
+# when granary returns. nix-store --add 2.8 does not fsync the item's files (they reach the disk later,
+# by the kernel's writeback), hence the second line. The script prints seconds, peak resident memory
+# (/usr/bin/time -f %M, KB) and the ratios Granary/Nix; its exit status is non-zero if a command fails or
+# the two store paths differ.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -2,7 +2,10 @@ package org.granary.nar;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -16,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * the first exchange, so a NAR that fits in the caller's first buffer never starts it. {@link #finish}
  * takes the last buffer and waits until everything handed over is hashed; {@link #abort} stops without
  * waiting. Either way no buffer is in use afterwards. The pipeline's own buffers ({@value #BUFFERS} of
- * {@value #BUFFER_SIZE} bytes) are allocated on demand and kept for the next NAR; a buffer of the
- * caller's is hashed and then left alone.
+ * {@value #BUFFER_SIZE} bytes, on the heap or, for a {@linkplain #DigestPipeline(boolean) direct}
+ * pipeline, in native memory) are allocated on demand and kept for the next NAR; a buffer of the caller's
+ * is hashed and then left alone.
  *
  * <p>Not thread-safe: one caller thread uses a pipeline, for one NAR at a time.
  */
@@ -31,20 +35,37 @@ final class DigestPipeline {
     static final int BUFFERS = 8;
 
     /** Marks the end of the data in the queue. */
-    private static final Chunk END = new Chunk(new byte[0], 0);
+    private static final Chunk END = new Chunk(ByteBuffer.allocate(0), null);
 
-    private final BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(BUFFERS);
-    /** The pipeline's own buffers, told apart from the caller's by identity. */
-    private final byte[][] own = new byte[BUFFERS][];
-    private int allocated;
+    private final boolean direct;
+    private final BlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
+    /** The pipeline's own buffers, told apart from the caller's by identity (of the array, for heap ones). */
+    private final List<ByteBuffer> own = new ArrayList<>(BUFFERS);
 
     private MessageDigest digest;
     private BlockingQueue<Chunk> full;
     private Thread worker;
     private volatile Throwable failure;
 
-    /** A buffer and how much of it holds data. */
-    private record Chunk(byte[] buffer, int length) {}
+    /**
+     * Bytes to hash, and the pipeline's buffer that holds them (to be reused once they are hashed), or
+     * null for a buffer of the caller's.
+     */
+    private record Chunk(ByteBuffer data, ByteBuffer owner) {}
+
+    /** A pipeline whose own buffers are on the heap. */
+    DigestPipeline() {
+        this(false);
+    }
+
+    /**
+     * A pipeline whose own buffers are direct ({@code direct}) or on the heap. Direct buffers take file
+     * contents from the kernel and give them back to it (to a copy) without a copy through the JDK's
+     * temporary buffers, and a digest that reads native memory hashes them where they lie.
+     */
+    DigestPipeline(boolean direct) {
+        this.direct = direct;
+    }
 
     /** Prepares for one NAR whose bytes go to {@code digest}; nothing runs until the first exchange. */
     void start(MessageDigest digest) {
@@ -58,22 +79,14 @@ final class DigestPipeline {
     }
 
     /**
-     * Hands {@code buffer}'s first {@code length} bytes over to be hashed (the caller must not touch
-     * {@code buffer} again) and returns an empty buffer of {@value #BUFFER_SIZE} bytes.
+     * An empty buffer of the pipeline's own, cleared, for a caller that fills the pipeline's buffers only;
+     * waits for one if all are in use.
      */
-    byte[] exchange(byte[] buffer, int length) throws IOException {
-        if (worker == null) {
-            full = new ArrayBlockingQueue<>(BUFFERS + 1);
-            worker = new Thread(this::hashAll, "granary-nar-digest");
-            worker.setDaemon(true);
-            worker.start();
-        }
-        put(new Chunk(buffer, length));
-        byte[] next = free.poll();
-        if (next == null && allocated < BUFFERS) {
-            next = new byte[BUFFER_SIZE];
-            own[allocated++] = next;
-            return next;
+    ByteBuffer buffer() throws IOException {
+        ByteBuffer next = free.poll();
+        if (next == null && own.size() < BUFFERS) {
+            next = direct ? ByteBuffer.allocateDirect(BUFFER_SIZE) : ByteBuffer.allocate(BUFFER_SIZE);
+            own.add(next);
         }
         try {
             while (next == null) {
@@ -85,15 +98,48 @@ final class DigestPipeline {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while hashing a NAR");
         }
-        return next;
+        return next.clear();
     }
 
     /**
-     * Hands over the last {@code length} bytes of {@code buffer} and waits until every byte is hashed; the
-     * digest then holds them all. Only while {@link #running()}.
+     * Hands {@code buffer}'s first {@code length} bytes over to be hashed (the caller must not touch
+     * {@code buffer} again) and returns an empty heap buffer of {@value #BUFFER_SIZE} bytes.
      */
-    void finish(byte[] buffer, int length) throws IOException {
-        put(new Chunk(buffer, length));
+    byte[] exchange(byte[] buffer, int length) throws IOException {
+        return exchange(ByteBuffer.wrap(buffer, 0, length)).array();
+    }
+
+    /**
+     * Hands the bytes between {@code data}'s position and limit over to be hashed (the caller must not
+     * touch them, nor the buffer if it is the pipeline's own, again) and returns an empty buffer of the
+     * pipeline's, cleared.
+     */
+    ByteBuffer exchange(ByteBuffer data) throws IOException {
+        if (worker == null) {
+            full = new ArrayBlockingQueue<>(BUFFERS + 1);
+            worker = new Thread(this::hashAll, "granary-nar-digest");
+            worker.setDaemon(true);
+            worker.start();
+        }
+        put(new Chunk(data, ownerOf(data)));
+        return buffer();
+    }
+
+    /**
+     * Hands over the last bytes, between {@code data}'s position and limit, and waits until every byte is
+     * hashed; the digest then holds them all. If the hashing thread never started, hashes them on this
+     * thread.
+     */
+    void finish(ByteBuffer data) throws IOException {
+        ByteBuffer owner = ownerOf(data);
+        if (worker == null) {
+            digest.update(data);
+            if (owner != null) {
+                free.add(owner);
+            }
+            return;
+        }
+        put(new Chunk(data, owner));
         put(END);
         try {
             worker.join();
@@ -107,6 +153,11 @@ final class DigestPipeline {
         checkFailure();
     }
 
+    /** As {@link #finish(ByteBuffer)}, for the first {@code length} bytes of a heap buffer. */
+    void finish(byte[] buffer, int length) throws IOException {
+        finish(ByteBuffer.wrap(buffer, 0, length));
+    }
+
     /**
      * Stops the hashing thread without waiting for the data, and gathers every buffer back; the digest's
      * state is then undefined.
@@ -114,6 +165,7 @@ final class DigestPipeline {
     void abort() {
         Thread running = worker;
         if (running == null) {
+            gather();
             return;
         }
         worker = null;
@@ -126,13 +178,26 @@ final class DigestPipeline {
                 interrupted = true; // the thread must be gone before its buffers are reused
             }
         }
-        free.clear();
-        for (int i = 0; i < allocated; i++) {
-            free.add(own[i]);
-        }
+        gather();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Makes every own buffer free again: none is in use once no thread hashes. */
+    private void gather() {
+        free.clear();
+        free.addAll(own);
+    }
+
+    /** The pipeline's buffer that holds {@code data}, or null; on the caller's thread, which sees all of {@code own}. */
+    private ByteBuffer ownerOf(ByteBuffer data) {
+        for (ByteBuffer buffer : own) {
+            if (buffer == data || !direct && data.hasArray() && buffer.array() == data.array()) {
+                return buffer;
+            }
+        }
+        return null;
     }
 
     private void put(Chunk chunk) throws IOException {
@@ -152,26 +217,13 @@ final class DigestPipeline {
         }
     }
 
-    /**
-     * Called by the hashing thread: a buffer's allocation happened before it was handed over, through the
-     * queue, so its entry in {@code own} is visible here; entries added since may or may not be.
-     */
-    private boolean isOwn(byte[] buffer) {
-        for (int i = 0; i < allocated; i++) {
-            if (own[i] == buffer) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** The hashing thread: hashes chunks in order until END, recycling the pipeline's own buffers. */
     private void hashAll() {
         try {
             for (Chunk chunk = full.take(); chunk != END; chunk = full.take()) {
-                digest.update(chunk.buffer, 0, chunk.length);
-                if (isOwn(chunk.buffer)) {
-                    free.add(chunk.buffer);
+                digest.update(chunk.data);
+                if (chunk.owner != null) {
+                    free.add(chunk.owner);
                 }
             }
         } catch (InterruptedException e) {

@@ -3,7 +3,6 @@ package org.granary.nar;
 import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -52,8 +51,10 @@ public final class NarDumper {
     private final byte[] buffer;
     /** Hashes on a second thread for NARs larger than the buffer; kept for its buffers. */
     private final DigestPipeline pipeline = new DigestPipeline();
+    /** Hashes a {@link #mirror}'s NAR on a second thread, from direct buffers; created at its first use. */
+    private DigestPipeline copyPipeline;
     /** During {@link #mirror}: what receives the tree's events as they are dumped; otherwise null. */
-    private NarVisitor mirror;
+    private Mirror mirror;
     /** File contents on their way to the digest in {@link #digestInline}; allocated at its first use. */
     private ByteBuffer direct;
 
@@ -128,18 +129,50 @@ public final class NarDumper {
     }
 
     /**
-     * Hashes the NAR of {@code root} as {@link #digest(Path, MessageDigest)} does and, in the same pass,
-     * gives {@code visitor} the events a {@link NarReader} would give for that NAR, with each regular
-     * file's contents read from the file once on their way to both. Used to copy a tree while hashing it,
-     * without writing the NAR anywhere.
+     * Hashes the NAR of {@code root} and, in the same pass, gives {@code visitor} the events a
+     * {@link NarReader} would give for that NAR, with each regular file's contents read from the file
+     * once, into a direct buffer that the visitor writes out and a second thread then hashes. Used to copy
+     * a tree while hashing it, without writing the NAR anywhere: the walk, the reads and the copy's writes
+     * on this thread, SHA-256 on the other.
      */
-    NarDigest mirror(Path root, MessageDigest digest, NarVisitor visitor) throws IOException {
+    NarDigest mirror(Path root, MessageDigest digest, Mirror visitor) throws IOException {
         mirror = Objects.requireNonNull(visitor, "visitor");
+        if (copyPipeline == null) {
+            copyPipeline = new DigestPipeline(true);
+        }
         try {
-            return digest(root, null, digest);
+            return hash(root, NarSink.copying(buffer, digest, copyPipeline), digest);
         } finally {
             mirror = null;
         }
+    }
+
+    /** What {@link #mirror} gives a tree's events to: a {@link NarVisitor} that takes file contents as buffers. */
+    interface Mirror extends NarVisitor {
+        /**
+         * A regular file of {@code size} bytes, given this way instead of as a stream
+         * ({@link NarVisitor#regular(boolean, long, java.io.InputStream)}): the visitor must take every
+         * buffer {@code contents} gives, until null.
+         *
+         * @param executable whether the file is executable
+         * @param size its size
+         * @param contents its bytes, in order
+         * @throws IOException to stop the walk
+         */
+        void regular(boolean executable, long size, Chunks contents) throws IOException;
+    }
+
+    /** A file's contents, one buffer after another. */
+    interface Chunks {
+        /**
+         * The next bytes of the file, as a read-only buffer that stays valid until the next call, or null
+         * after the last.
+         *
+         * @return the bytes, or null at the end
+         * @throws NarDumpException if the file changed or could not be read
+         * @throws IOException if reading fails otherwise
+         */
+        ByteBuffer next() throws IOException;
     }
 
     /**
@@ -262,35 +295,27 @@ public final class NarDumper {
     }
 
     /**
-     * Gives the mirror the file's contents as a stream that reads the file and passes every byte read on
-     * to the NAR's {@code contents} too; the mirror must read them all.
+     * Gives the mirror the file's contents in the buffers they are read into, on their way to the NAR's
+     * {@code contents} too; the mirror must take them all.
      */
     private void mirrorRegular(Path path, boolean executable, long size, NarWriter.Contents contents)
             throws IOException {
         try (FileChannel channel = FileChannel.open(path, READ_NO_FOLLOW)) {
             NamingChannel source = new NamingChannel(channel, path);
-            InputStream tee = new InputStream() {
+            // Not a lambda: see Entry.
+            mirror.regular(executable, size, new Chunks() {
                 @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    long remaining = contents.remaining();
-                    if (remaining == 0) {
-                        return -1;
+                public ByteBuffer next() throws IOException {
+                    if (contents.remaining() == 0) {
+                        return null;
                     }
-                    int n = source.read(ByteBuffer.wrap(b, off, (int) Math.min(len, remaining)));
-                    if (n < 0) {
-                        throw changed(path, size, size - remaining);
+                    ByteBuffer read = contents.readChunk(source);
+                    if (read == null) {
+                        throw changed(path, size, size - contents.remaining());
                     }
-                    contents.write(b, off, n);
-                    return n;
+                    return read;
                 }
-
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                }
-            };
-            mirror.regular(executable, size, tee);
+            });
             if (contents.remaining() > 0) {
                 throw new IllegalStateException("the mirror of " + path + " left " + contents.remaining()
                         + " bytes of its contents unread");

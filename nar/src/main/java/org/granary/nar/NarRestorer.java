@@ -102,9 +102,12 @@ public final class NarRestorer {
     /**
      * Copies the tree at {@code source} (a directory, regular file or symlink; symlinks never followed)
      * to {@code target} as {@link #restoreReadOnly} would restore its NAR, and hashes that NAR with
-     * {@code digest} in the same pass, on one thread: each file is read once, its bytes going to the copy
-     * and to the digest, and no NAR is written or parsed. The tree is refused as {@link NarDumper} refuses
-     * it (with the same {@link NarDumpException}s). The digest is reset first and again on return.
+     * {@code digest} in the same pass: each file is read once, into a direct buffer that this thread
+     * writes to the copy and a second thread then hashes (with the NAR's framing, in order), and no NAR is
+     * written or parsed. The copy and the hash thus take about as long as the slower of the two rather
+     * than their sum, and the hash is always that of the bytes copied. The tree is refused as
+     * {@link NarDumper} refuses it (with the same {@link NarDumpException}s). The digest is reset first
+     * and again on return.
      *
      * @param source the tree to copy
      * @param target where to create the copy; must not exist, its parent must
@@ -171,7 +174,7 @@ public final class NarRestorer {
     /** What feeds a {@link Restorer} the events of a tree, and returns the size of the tree's NAR. */
     @FunctionalInterface
     private interface Source {
-        long feed(NarVisitor restorer) throws IOException;
+        long feed(Restorer restorer) throws IOException;
     }
 
     /** Creates the tree {@code source} describes under a temporary name, then renames it to {@code target}. */
@@ -243,7 +246,7 @@ public final class NarRestorer {
     }
 
     /** Creates the NAR's objects as the reader reports them. */
-    private static final class Restorer implements NarVisitor {
+    private static final class Restorer implements NarDumper.Mirror {
         private final Path temp;
         private final Path target;
         private final CharsetDecoder decoder = FileNames.strictDecoder();
@@ -272,34 +275,58 @@ public final class NarRestorer {
         @Override
         public void regular(boolean executable, long size, InputStream contents) throws IOException {
             Path path = takeNext();
-            Set<PosixFilePermission> mode;
+            try (FileChannel file = newFile(path, executable)) {
+                int n;
+                while ((n = contents.read(buffer)) != -1) {
+                    write(file, ByteBuffer.wrap(buffer, 0, n), path);
+                }
+            }
+            finishFile(path, executable, size);
+        }
+
+        @Override
+        public void regular(boolean executable, long size, NarDumper.Chunks contents) throws IOException {
+            Path path = takeNext();
+            try (FileChannel file = newFile(path, executable)) {
+                for (ByteBuffer chunk = contents.next(); chunk != null; chunk = contents.next()) {
+                    write(file, chunk, path);
+                }
+            }
+            finishFile(path, executable, size);
+        }
+
+        /** Creates a regular file, read-only if this restore makes store modes (its descriptor writes all the same). */
+        private FileChannel newFile(Path path, boolean executable) throws IOException {
             FileAttribute<Set<PosixFilePermission>> created;
             if (mtime == null) {
-                mode = executable ? EXECUTABLE_MODE : FILE_MODE;
                 created = executable ? EXECUTABLE_ATTRIBUTE : FILE_ATTRIBUTE;
             } else {
-                // Created read-only: the new descriptor may write all the same.
-                mode = executable ? READ_EXECUTE_MODE : READ_ONLY_MODE;
                 created = executable ? READ_EXECUTE_ATTRIBUTE : READ_ONLY_ATTRIBUTE;
             }
-            FileChannel file;
             try {
-                file = FileChannel.open(path, NEW_FILE, created);
+                return FileChannel.open(path, NEW_FILE, created);
             } catch (IOException e) {
                 throw failed(path, "cannot create the file", e);
             }
-            try (file) {
-                int n;
-                while ((n = contents.read(buffer)) != -1) {
-                    ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
-                    try {
-                        while (bytes.hasRemaining()) {
-                            file.write(bytes);
-                        }
-                    } catch (IOException e) {
-                        throw failed(path, "cannot write the file", e);
-                    }
+        }
+
+        private void write(FileChannel file, ByteBuffer bytes, Path path) throws IOException {
+            try {
+                while (bytes.hasRemaining()) {
+                    file.write(bytes);
                 }
+            } catch (IOException e) {
+                throw failed(path, "cannot write the file", e);
+            }
+        }
+
+        /** Gives a regular file, written and closed, its mode and time, and tells {@code written} of it. */
+        private void finishFile(Path path, boolean executable, long size) throws IOException {
+            Set<PosixFilePermission> mode;
+            if (mtime == null) {
+                mode = executable ? EXECUTABLE_MODE : FILE_MODE;
+            } else {
+                mode = executable ? READ_EXECUTE_MODE : READ_ONLY_MODE;
             }
             applyMode(path, mode);
             applyTime(path);

@@ -17,7 +17,8 @@ import java.security.MessageDigest;
  * from file to output in the kernel ({@link FileChannel#transferTo}); with a digest alone and a direct
  * buffer, file contents are read into that buffer and hashed from it on this thread
  * ({@link MessageDigest#update(ByteBuffer)}), so that a digest able to read native memory hashes them
- * without any copy but the kernel's. Not thread-safe.
+ * without any copy but the kernel's; a sink that {@link #copying copies} reads file contents into the
+ * pipeline's direct buffers and lends each read to a copy before the buffer is hashed. Not thread-safe.
  */
 final class NarSink {
     /** Room for an integer at any time (the only write not split across drains). */
@@ -31,6 +32,11 @@ final class NarSink {
     private final DigestPipeline pipeline;
     /** Where file contents go on their way to the digest, when it is the only destination; else null. */
     private final ByteBuffer direct;
+    /**
+     * For a sink that {@link #copying copies}: the pipeline's direct buffer being filled, which the framing
+     * in {@code buffer} and the file contents read by {@link #readContents} go to in order; else null.
+     */
+    private ByteBuffer chunk;
     private int length;
     private long drained;
 
@@ -54,6 +60,19 @@ final class NarSink {
      */
     NarSink(byte[] buffer, MessageDigest digest, ByteBuffer direct) {
         this(buffer, null, null, digest, null, direct);
+    }
+
+    /**
+     * A sink for a copy of a tree that hashes its NAR on the way: the framing goes through {@code buffer},
+     * then, with the file contents that {@link #readContents} reads, into the direct buffers of
+     * {@code pipeline}, which hashes each one on its second thread once it is full, while the copy
+     * writes the contents it was given from the same buffer. Each byte of contents is copied twice, by
+     * the kernel both times: from the file into the buffer and from the buffer into the copy.
+     */
+    static NarSink copying(byte[] buffer, MessageDigest digest, DigestPipeline pipeline) throws IOException {
+        NarSink sink = new NarSink(buffer, null, null, digest, pipeline, null);
+        sink.chunk = pipeline.buffer();
+        return sink;
     }
 
     private NarSink(byte[] buffer, OutputStream out, WritableByteChannel channel, MessageDigest digest,
@@ -128,6 +147,37 @@ final class NarSink {
         return n;
     }
 
+    /**
+     * For a sink that {@link #copying copies}: reads at most {@code max} bytes of file contents from
+     * {@code source}, after the framing written so far, and returns them as a read-only view (for the
+     * copy to write out) that stays valid until the next call on this sink; or null at the end of
+     * {@code source}.
+     */
+    ByteBuffer readContents(ReadableByteChannel source, long max) throws IOException {
+        drain();
+        if (!chunk.hasRemaining()) {
+            handOver();
+        }
+        int start = chunk.position();
+        chunk.limit((int) Math.min(chunk.capacity(), start + max));
+        int n;
+        try {
+            n = source.read(chunk);
+        } finally {
+            chunk.limit(chunk.capacity());
+        }
+        if (n < 0) {
+            return null;
+        }
+        drained += n;
+        return chunk.slice(start, n).asReadOnlyBuffer();
+    }
+
+    /** Hands the full chunk over to be hashed and takes an empty one. */
+    private void handOver() throws IOException {
+        chunk = pipeline.exchange(chunk.flip());
+    }
+
     /** {@link #readFrom} with a direct buffer: the framing before goes to the digest first, in order. */
     private int hashFrom(ReadableByteChannel source, long max) throws IOException {
         drain();
@@ -170,7 +220,11 @@ final class NarSink {
      * After an exception from the NAR's writing, call {@link #abort()} instead.
      */
     void finish() throws IOException {
-        if (pipeline != null && pipeline.running()) {
+        if (chunk != null) {
+            drain();
+            pipeline.finish(chunk.flip());
+            chunk = null;
+        } else if (pipeline != null && pipeline.running()) {
             writeOut(buffer, 0, length);
             drained += length;
             pipeline.finish(buffer, length);
@@ -182,6 +236,7 @@ final class NarSink {
 
     /** Stops the hashing thread, if any, after a failure. */
     void abort() {
+        chunk = null; // the pipeline takes its buffers back
         if (pipeline != null) {
             pipeline.abort();
         }
@@ -195,6 +250,18 @@ final class NarSink {
     private void emit(byte[] b, int off, int len) throws IOException {
         writeOut(b, off, len);
         drained += len;
+        if (chunk != null) {
+            while (len > 0) {
+                if (!chunk.hasRemaining()) {
+                    handOver();
+                }
+                int n = Math.min(len, chunk.remaining());
+                chunk.put(b, off, n);
+                off += n;
+                len -= n;
+            }
+            return;
+        }
         // With a pipeline only our own buffer reaches here (see write). The hashing thread starts with the
         // first full buffer, so a NAR that fits in one is hashed here, without a thread.
         if (pipeline != null && (pipeline.running() || len == buffer.length)) {

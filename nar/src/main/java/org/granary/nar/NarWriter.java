@@ -7,6 +7,7 @@ import static org.granary.nar.NarGrammar.quote;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import java.util.Objects;
@@ -258,6 +259,20 @@ public final class NarWriter {
                 remaining -= n;
             }
             return n;
+        }
+
+        /**
+         * Reads contents from {@code channel} into the buffer of a sink that {@linkplain NarSink#copying
+         * copies}, at most the bytes still due, and returns those read as a read-only view valid until the
+         * next write to this writer; or null at the end of the channel.
+         */
+        ByteBuffer readChunk(ReadableByteChannel channel) throws IOException {
+            reserve(0);
+            ByteBuffer read = sink.readContents(channel, remaining);
+            if (read != null) {
+                remaining -= read.remaining();
+            }
+            return read;
         }
 
         /**

@@ -102,6 +102,11 @@ class NarDumperTest {
 
     /** A tree of many small files and a few large ones: several pipeline buffers and every drain path. */
     private Path mixedTree() throws IOException {
+        return mixedTree(dir);
+    }
+
+    /** {@link #mixedTree()} in {@code dir}, for the copy's tests too. */
+    static Path mixedTree(Path dir) throws IOException {
         Path tree = Files.createDirectory(dir.resolve("mixed"));
         Random random = new Random(11);
         for (int i = 0; i < 300; i++) {

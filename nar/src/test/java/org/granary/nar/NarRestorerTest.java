@@ -95,6 +95,33 @@ class NarRestorerTest {
     }
 
     @Test
+    void copyReadOnlyOfATreeOfManyBuffersHashesItsNarOnTheSecondThreadAndCopiesItExactly() throws Exception {
+        Path tree = NarDumperTest.mixedTree(dir);
+        byte[] nar = NarDumperTest.dump(tree);
+        FileTime one = FileTime.from(1, TimeUnit.SECONDS);
+        List<Long> sizes = new ArrayList<>();
+
+        NarDigest digest = NarRestorer.copyReadOnly(tree, target, one, MessageDigest.getInstance("SHA-256"),
+                (file, size) -> sizes.add(size));
+
+        assertEquals(new NarDigest("SHA-256", MessageDigest.getInstance("SHA-256").digest(nar), nar.length), digest);
+        assertArrayEquals(nar, NarDumperTest.dump(target));
+        assertEquals(303, sizes.size());
+        assertTrue(nar.length > 4 * DigestPipeline.BUFFER_SIZE, "the NAR fills several of the pipeline's buffers");
+    }
+
+    @Test
+    void copyReadOnlyThatFailsAfterTheHashingThreadStartedLeavesNothing() throws Exception {
+        Path tree = NarDumperTest.mixedTree(dir);
+        Path fifo = tree.resolve("zz-fifo"); // after every other entry: the large files are hashed first
+        assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+
+        assertThrows(NarDumpException.class, () -> NarRestorer.copyReadOnly(tree, target,
+                FileTime.from(1, TimeUnit.SECONDS), MessageDigest.getInstance("SHA-256")));
+        assertEquals(List.of(), list(work));
+    }
+
+    @Test
     void copyReadOnlyOfAnUnarchivableTreeLeavesNothing() throws Exception {
         Path tree = Files.createDirectory(dir.resolve("tree"));
         Files.writeString(tree.resolve("a"), "a");

@@ -73,8 +73,6 @@ public final class LocalStore implements AutoCloseable {
     private static final String TEMP_PREFIX = ".granary-add-";
     private static final int PIPE_SIZE = 1 << 17;
     private static final int COPY_BUFFER = 1 << 16;
-    /** Files from this size on have their write-back started as soon as they are copied. */
-    private static final long WRITEBACK_MIN_SIZE = 1 << 20;
 
     private final StoreConfig config;
     private final StoreDir storeDir;
@@ -746,14 +744,19 @@ public final class LocalStore implements AutoCloseable {
 
     /**
      * Copies the tree at {@code source} to {@code temp} with canonical modes and mtimes while hashing its
-     * NAR with SHA-256 and {@code algorithm}: in one pass on this thread when SHA-256 is all it takes,
-     * otherwise through the NAR, which a second thread dumps into a pipe and this one restores.
+     * NAR with SHA-256 and {@code algorithm}: in one pass when SHA-256 is all it takes (this thread copies,
+     * a second one hashes), otherwise through the NAR, which a second thread dumps into a pipe and this
+     * one restores.
      */
     private static Staged copyTree(Path source, Path temp, HashAlgorithm algorithm) throws IOException {
         if (algorithm == null || algorithm == HashAlgorithm.SHA256) {
-            // The NAR's SHA-256 is all that is needed: one thread copies and hashes, with no NAR in between.
-            NarDigest copied = NarRestorer.copyReadOnly(source, temp, Canonicaliser.CANONICAL_MTIME,
-                HashAlgorithm.SHA256.newDigest(), FileSystemSync.available() ? LocalStore::startWriteback : null);
+            // The NAR's SHA-256 is all that is needed: one pass copies and hashes, with no NAR in between, and
+            // the disk writes the copy while it is made, so that the sync before the rename finds little left.
+            NarDigest copied;
+            try (EarlyWriteback writeback = FileSystemSync.available() ? new EarlyWriteback(temp.getParent()) : null) {
+                copied = NarRestorer.copyReadOnly(source, temp, Canonicaliser.CANONICAL_MTIME,
+                    HashAlgorithm.SHA256.newDigest(), writeback);
+            }
             Hash narHash = Hash.of(HashAlgorithm.SHA256, copied.digest());
             return new Staged(narHash, copied.narSize(), algorithm == null ? null : narHash, true);
         }
@@ -794,17 +797,6 @@ public final class LocalStore implements AutoCloseable {
             throwUnchecked(dumpError[0]);
         }
         return staged;
-    }
-
-    /**
-     * Has the disk start on a large file as soon as it is written, so that the sync of the whole item
-     * before its rename finds less left to write instead of writing it all after the copy. Small files
-     * are left to that sync: an open per file would cost more than it saves.
-     */
-    private static void startWriteback(Path file, long size) throws IOException {
-        if (size >= WRITEBACK_MIN_SIZE) {
-            FileSystemSync.startWriteback(file);
-        }
     }
 
     /**
