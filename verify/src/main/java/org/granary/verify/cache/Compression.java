@@ -12,6 +12,7 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorOutputStream;
+import org.tukaani.xz.BasicArrayCache;
 import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.XZInputStream;
 import org.tukaani.xz.XZOutputStream;
@@ -121,8 +122,10 @@ public enum Compression {
 
     /**
      * Wraps a stream in an encoder at the default level of the usual tool ({@code gzip -6},
-     * {@code bzip2 -9}, {@code xz -6}, {@code zstd -3}, {@code lzip -6}). Closing the result finishes
-     * the compressed stream and closes {@code out}.
+     * {@code bzip2 -9}, {@code xz -6}, {@code zstd -3}, {@code lzip -6}). xz and lzip, the slow ones,
+     * compress 24 MiB chunks on up to four cores at once and write them as concatenated streams, as
+     * {@code xz -T} and {@code plzip} do ({@link ParallelCompressingOutputStream}). Closing the result
+     * finishes the compressed stream and closes {@code out}.
      *
      * @param out where the compressed bytes go
      * @return the stream to write uncompressed bytes to
@@ -133,9 +136,12 @@ public enum Compression {
             case NONE -> out;
             case GZIP -> new GZIPOutputStream(out, BUFFER);
             case BZIP2 -> new BZip2CompressorOutputStream(out);
-            case XZ -> new XZOutputStream(out, new LZMA2Options(LZMA2Options.PRESET_DEFAULT));
+            case XZ -> new ParallelCompressingOutputStream(out,
+                chunk -> new XZOutputStream(chunk, new LZMA2Options(LZMA2Options.PRESET_DEFAULT),
+                    BasicArrayCache.getInstance()));
             case ZSTD -> new ZstdOutputStream(out, 3);
-            case LZIP -> new LzipOutputStream(out, LzipOutputStream.DEFAULT_DICTIONARY);
+            case LZIP -> new ParallelCompressingOutputStream(out,
+                chunk -> new LzipOutputStream(chunk, LzipOutputStream.DEFAULT_DICTIONARY));
         };
     }
 

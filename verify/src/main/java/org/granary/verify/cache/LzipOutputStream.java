@@ -5,6 +5,7 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.zip.CRC32;
+import org.tukaani.xz.BasicArrayCache;
 import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.LZMAOutputStream;
 
@@ -47,7 +48,8 @@ final class LzipOutputStream extends OutputStream {
         options.setLcLp(3, 0);
         options.setPb(2);
         options.setDictSize(dictionary);
-        lzma = new LZMAOutputStream(counted, options, true);
+        // The cache shares the encoder's large arrays between the members a parallel compression makes.
+        lzma = new LZMAOutputStream(counted, options, true, BasicArrayCache.getInstance());
     }
 
     @Override
