@@ -60,7 +60,11 @@ final class HashCommand {
         footerHeading = "%nExample:%n",
         footer = "  granary hash path --algo sha512 --format sri /usr/share/doc /usr/share/man")
     int path(@Mixin HashOptions options) throws InterruptedException {
-        return hashAll(options, path -> Hash.ofNar(path, options.algorithm));
+        // One path: read on one core and hashed on the other. Several: one path per core, all on its thread.
+        if (options.paths.size() == 1) {
+            return hashAll(options, path -> Hash.ofNar(path, options.algorithm));
+        }
+        return hashAll(options, path -> Hash.ofNarInline(path, options.algorithm));
     }
 
     @Command(

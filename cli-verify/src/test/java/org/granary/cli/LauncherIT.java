@@ -114,11 +114,27 @@ class LauncherIT {
     @Test
     void aJvmWithoutAUtf8LocaleRefusesTheNamesInsteadOfAlteringThem() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Result result = run(Map.of("LC_ALL", "C"), java, "-jar", JAR.toString(), "hash", "path", tree.toString());
+        // Java's file API sees the names through the JVM's charset (the native hasher, below, does not).
+        Result result = run(Map.of("LC_ALL", "C"), java, "-Dgranary.narhash=java", "-jar", JAR.toString(), "hash",
+            "path", tree.toString());
         assertEquals(1, result.status(), result.stderr());
         assertTrue(result.stderr().contains("LC_ALL=C.UTF-8"), result.stderr());
         assertTrue(result.stderr().contains("%"), "the exact bytes are shown: " + result.stderr());
         assertEquals("", result.out(), "no hash of an altered tree");
+    }
+
+    @Test
+    void theNativeHasherHashesTheNamesAsBytesWhateverTheJvmsCharset() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Result ascii = run(Map.of("LC_ALL", "C"), java, "-jar", JAR.toString(), "hash", "path", tree.toString());
+        Result utf8 = granary(Map.of(), "hash", "path", tree.toString());
+        assertEquals(0, utf8.status(), utf8.stderr());
+        if (ascii.status() == 0) {
+            assertEquals(utf8.out(), ascii.out(), "the native hasher reads the names' bytes, not the JVM's strings");
+        } else {
+            assertEquals(1, ascii.status(), ascii.stderr()); // no native hasher here: refused, as above
+            assertTrue(ascii.stderr().contains("LC_ALL=C.UTF-8"), ascii.stderr());
+        }
     }
 
     @Test

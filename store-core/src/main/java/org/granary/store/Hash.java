@@ -88,6 +88,34 @@ public final class Hash {
     }
 
     /**
+     * Hashes the NAR serialisation of a file tree as {@link #ofNar} does, all on the calling thread: for
+     * callers that hash several trees at once, one per core, where {@link #ofNar}'s second thread (reading
+     * on one, hashing on the other) would only compete. SHA-256 is walked and hashed in C where the
+     * {@link NativeNarHasher} is available (two trees on two cores, /usr/lib/jvm and /usr/share: 0.89 s
+     * against 1.11 s through Java, whose file API costs dearly over 53,000 small files); whatever it gives
+     * up on, and the other algorithms, go through {@link NarDumper#digestInline}, whose errors name the
+     * file.
+     *
+     * @param root a directory, regular file or symlink
+     * @param algorithm the algorithm
+     * @return the hash of the NAR
+     * @throws IOException if the tree cannot be read or archived (see {@link NarDumper})
+     */
+    public static Hash ofNarInline(Path root, HashAlgorithm algorithm) throws IOException {
+        if (algorithm == HashAlgorithm.SHA256 && NativeNarHasher.available()) {
+            try (NativeNarHasher hasher = new NativeNarHasher()) {
+                hasher.start(0, root);
+                hasher.run(Long.MAX_VALUE);
+                NativeNarHasher.Outcome outcome = hasher.result(0);
+                if (outcome.hashed()) {
+                    return new Hash(algorithm, outcome.digest());
+                }
+            }
+        }
+        return new Hash(algorithm, new NarDumper().digestInline(root, algorithm.newDigest()).digest());
+    }
+
+    /**
      * Parses a hash that names its algorithm: {@code <algorithm>:<hash>} with the hash in base16 (either
      * case), nix-base32 or base64, told apart by length as Guix does, or SRI {@code <algorithm>-<base64>}.
      *

@@ -34,6 +34,7 @@ import org.granary.store.Hash;
 import org.granary.store.HashAlgorithm;
 import org.granary.store.HashFormat;
 import org.granary.store.InvalidStorePathException;
+import org.granary.store.NativeNarHasher;
 import org.granary.store.PathInfo;
 import org.granary.store.StoreDir;
 import org.granary.store.StorePath;

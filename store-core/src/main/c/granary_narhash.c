@@ -604,12 +604,12 @@ static int self_test(void) {
     return memcmp(out, thousand_a, 32) == 0 && memcmp(out2, thousand_a, 32) == 0;
 }
 
-JNIEXPORT jboolean JNICALL Java_org_granary_verify_NativeNarHasher_load(JNIEnv *env, jclass type) {
+JNIEXPORT jboolean JNICALL Java_org_granary_store_NativeNarHasher_load(JNIEnv *env, jclass type) {
     return cpu_has_sha() && self_test() ? JNI_TRUE : JNI_FALSE;
 }
 
 /* A walker with its buffer, idle; 0 if out of memory. */
-JNIEXPORT jlong JNICALL Java_org_granary_verify_NativeNarHasher_create(JNIEnv *env, jclass type) {
+JNIEXPORT jlong JNICALL Java_org_granary_store_NativeNarHasher_create(JNIEnv *env, jclass type) {
     walker *w = calloc(1, sizeof *w);
     if (w == NULL) {
         return 0;
@@ -625,7 +625,7 @@ JNIEXPORT jlong JNICALL Java_org_granary_verify_NativeNarHasher_create(JNIEnv *e
 }
 
 /* Sets the walker on the item at path (bytes, absolute); false if out of memory. */
-JNIEXPORT jboolean JNICALL Java_org_granary_verify_NativeNarHasher_start(
+JNIEXPORT jboolean JNICALL Java_org_granary_store_NativeNarHasher_start(
         JNIEnv *env, jclass type, jlong h, jbyteArray path) {
     walker *w = handle(h);
     release(w);
@@ -652,7 +652,7 @@ JNIEXPORT jboolean JNICALL Java_org_granary_verify_NativeNarHasher_start(
  * bytes were read in all: returns 1 if a is done, 2 if b is, 3 if both are, 0 if the budget ran out
  * first. Both must have been started.
  */
-JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_run(
+JNIEXPORT jint JNICALL Java_org_granary_store_NativeNarHasher_run(
         JNIEnv *env, jclass type, jlong ha, jlong hb, jlong budget) {
     walker *a = handle(ha);
     walker *b = hb == 0 ? NULL : handle(hb);
@@ -685,7 +685,7 @@ JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_run(
 }
 
 /* Stops the walker where it is and releases what its walk holds; it is then idle. */
-JNIEXPORT void JNICALL Java_org_granary_verify_NativeNarHasher_abandon(JNIEnv *env, jclass type, jlong h) {
+JNIEXPORT void JNICALL Java_org_granary_store_NativeNarHasher_abandon(JNIEnv *env, jclass type, jlong h) {
     walker *w = handle(h);
     release(w);
     w->state = DONE;
@@ -695,7 +695,7 @@ JNIEXPORT void JNICALL Java_org_granary_verify_NativeNarHasher_abandon(JNIEnv *e
  * The outcome of a finished walker: 0 with the digest in out and {NAR size, 1 if some metadata is not
  * canonical} in info; otherwise the reason it failed (an errno, or a negative code of enum reason).
  */
-JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_result(
+JNIEXPORT jint JNICALL Java_org_granary_store_NativeNarHasher_result(
         JNIEnv *env, jclass type, jlong h, jbyteArray out, jlongArray info) {
     walker *w = handle(h);
     if (w->state != DONE) {
@@ -709,7 +709,7 @@ JNIEXPORT jint JNICALL Java_org_granary_verify_NativeNarHasher_result(
     return OK;
 }
 
-JNIEXPORT void JNICALL Java_org_granary_verify_NativeNarHasher_destroy(JNIEnv *env, jclass type, jlong h) {
+JNIEXPORT void JNICALL Java_org_granary_store_NativeNarHasher_destroy(JNIEnv *env, jclass type, jlong h) {
     walker *w = handle(h);
     release(w);
     free(w->frames);

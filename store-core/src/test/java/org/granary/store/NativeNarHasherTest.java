@@ -1,14 +1,16 @@
-package org.granary.verify;
+package org.granary.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -25,7 +27,6 @@ import org.granary.nar.NarDigest;
 import org.granary.nar.FileTrees;
 import org.granary.nar.NarDumper;
 import org.granary.nar.testing.TestTrees;
-import org.granary.store.Canonicaliser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -121,6 +122,20 @@ class NativeNarHasherTest {
         for (int i = 0; i < pairs.size(); i++) {
             assertSameAsJava(pairs.get(i), outcomes.get(i));
         }
+    }
+
+    @Test
+    void hashOfNarInlineIsHashOfNarForEveryTreeAndAlgorithm() throws IOException {
+        for (TestTrees.Tree tree : TestTrees.standard(tmp)) {
+            for (HashAlgorithm algorithm : HashAlgorithm.values()) {
+                assertEquals(Hash.ofNar(tree.path(), algorithm), Hash.ofNarInline(tree.path(), algorithm),
+                    tree + ", " + algorithm);
+            }
+        }
+        // What the native side gives up on, Java does again, and it names the problem as ofNar does.
+        NoSuchFileException missing = assertThrows(NoSuchFileException.class,
+            () -> Hash.ofNarInline(tmp.resolve("missing"), HashAlgorithm.SHA256));
+        assertEquals(tmp.resolve("missing").toString(), missing.getFile());
     }
 
     @Test

@@ -1,7 +1,6 @@
-package org.granary.verify;
+package org.granary.store;
 
 import java.nio.file.Path;
-import org.granary.store.NativeLibraries;
 
 /**
  * Hashes the NARs of two store items at once on the calling thread, in native code
@@ -11,17 +10,18 @@ import org.granary.store.NativeLibraries;
  *
  * <p>Only the common case is hashed here: an item of regular files, directories and symlinks that can be
  * read. For anything else (an I/O error, a missing item, a socket, a file that changes size, a symlink
- * target over PATH_MAX bytes) a lane ends with {@link Outcome#hashed()} false, and the caller checks that
- * item with {@link org.granary.nar.NarDumper}, whose errors name the file. A lane also says whether every
+ * target over PATH_MAX bytes) a lane ends with {@link Outcome#hashed()} false, and the caller hashes that
+ * item with {@link org.granary.nar.NarDumper}, whose errors name the file. File names are hashed as their
+ * bytes, whatever the JVM's charset could represent. A lane also says whether every
  * entry had canonical modes (0444, 0555) and mtime (1), so that only an item where something is off is
  * walked again for the finding.
  *
  * <p>Optional: {@link #available()} is false without the library (no C compiler at build time, another
  * platform), on a CPU without the SHA extensions, or with the system property
- * {@code granary.narhash=java}; the verifier then hashes in Java. An instance is used by one thread;
- * {@link #close()} frees its native memory (two 128 KiB buffers).
+ * {@code granary.narhash=java}; callers then hash in Java ({@link Hash#ofNarInline} does so itself). An instance
+ * is used by one thread; {@link #close()} frees its native memory (two 128 KiB buffers).
  */
-final class NativeNarHasher implements AutoCloseable {
+public final class NativeNarHasher implements AutoCloseable {
     private static final boolean AVAILABLE = loadLibrary();
     private static final int LANES = 2;
 
@@ -31,16 +31,32 @@ final class NativeNarHasher implements AutoCloseable {
     /**
      * The result of one lane: the NAR's SHA-256 and size and whether all metadata was canonical, or the
      * reason the item was not hashed (an errno, or a negative code of the C side).
+     *
+     * @param digest the SHA-256 of the NAR, if hashed
+     * @param narSize the NAR's size in bytes, if hashed
+     * @param canonical whether every entry had a canonical mode (0444, 0555) and mtime (1 s)
+     * @param reason 0 if hashed; otherwise an errno, or a negative code of the C side
      */
-    record Outcome(byte[] digest, long narSize, boolean canonical, int reason) {
-        /** Whether the item was hashed; otherwise only {@link #reason()} means anything. */
-        boolean hashed() {
+    public record Outcome(byte[] digest, long narSize, boolean canonical, int reason) {
+        /**
+         * Whether the item was hashed; otherwise only {@link #reason()} means anything.
+         *
+         * @return whether {@link #reason()} is 0
+         */
+        public boolean hashed() {
             return reason == 0;
         }
     }
 
-    /** Creates the two lanes; only when {@link #available()}. */
-    NativeNarHasher() {
+    /**
+     * Creates the two lanes.
+     *
+     * @throws IllegalStateException if the hasher is not {@link #available()}
+     */
+    public NativeNarHasher() {
+        if (!AVAILABLE) {
+            throw new IllegalStateException("the native NAR hasher is not available in this JVM");
+        }
         for (int lane = 0; lane < LANES; lane++) {
             lanes[lane] = create();
             if (lanes[lane] == 0) {
@@ -50,23 +66,42 @@ final class NativeNarHasher implements AutoCloseable {
         }
     }
 
-    /** Whether the native hasher can be used in this JVM. */
-    static boolean available() {
+    /**
+     * Whether the native hasher can be used in this JVM.
+     *
+     * @return whether its library is loaded and the CPU has the SHA extensions
+     */
+    public static boolean available() {
         return AVAILABLE;
     }
 
-    /** The number of lanes. */
-    static int lanes() {
+    /**
+     * The number of lanes.
+     *
+     * @return 2
+     */
+    public static int lanes() {
         return LANES;
     }
 
-    /** Whether {@code lane} holds an item not yet finished. */
-    boolean busy(int lane) {
+    /**
+     * Whether {@code lane} holds an item not yet finished.
+     *
+     * @param lane 0 or 1
+     * @return whether it is busy
+     */
+    public boolean busy(int lane) {
         return busy[lane];
     }
 
-    /** Sets an idle {@code lane} on the item at {@code item} (its physical path). */
-    void start(int lane, Path item) {
+    /**
+     * Sets an idle {@code lane} on the tree at {@code item}.
+     *
+     * @param lane 0 or 1, idle
+     * @param item the file, directory or symlink to hash as a NAR (a symlink is not followed)
+     * @throws IllegalStateException if the lane is busy
+     */
+    public void start(int lane, Path item) {
         if (busy[lane]) {
             throw new IllegalStateException("lane " + lane + " is busy");
         }
@@ -76,8 +111,12 @@ final class NativeNarHasher implements AutoCloseable {
         busy[lane] = true;
     }
 
-    /** Whether any lane holds an item not yet finished. */
-    boolean anyBusy() {
+    /**
+     * Whether any lane holds an item not yet finished.
+     *
+     * @return whether a lane is busy
+     */
+    public boolean anyBusy() {
         return busy[0] || busy[1];
     }
 
@@ -88,7 +127,7 @@ final class NativeNarHasher implements AutoCloseable {
      * @param budget NAR bytes, at least; the call returns once it has read this many, rounded up to a buffer
      * @return a bit per finished lane ({@code 1 << lane}); 0 if none finished, or none was busy
      */
-    int run(long budget) {
+    public int run(long budget) {
         if (busy[0] && busy[1]) {
             return run(lanes[0], lanes[1], budget);
         }
@@ -100,14 +139,23 @@ final class NativeNarHasher implements AutoCloseable {
         return 0;
     }
 
-    /** Stops a busy {@code lane} where it is, without an outcome; it becomes idle. */
-    void abandon(int lane) {
+    /**
+     * Stops a busy {@code lane} where it is, without an outcome; it becomes idle.
+     *
+     * @param lane 0 or 1
+     */
+    public void abandon(int lane) {
         abandon(lanes[lane]);
         busy[lane] = false;
     }
 
-    /** The outcome of a finished {@code lane}, which becomes idle. */
-    Outcome result(int lane) {
+    /**
+     * The outcome of a finished {@code lane}, which becomes idle.
+     *
+     * @param lane 0 or 1, finished by {@link #run}
+     * @return its outcome
+     */
+    public Outcome result(int lane) {
         byte[] digest = new byte[32];
         long[] info = new long[2];
         int reason = result(lanes[lane], digest, info);
@@ -115,6 +163,7 @@ final class NativeNarHasher implements AutoCloseable {
         return new Outcome(digest, info[0], info[1] == 0, reason);
     }
 
+    /** Frees the lanes' native memory; closing twice does nothing. */
     @Override
     public void close() {
         for (int lane = 0; lane < LANES; lane++) {
