@@ -33,11 +33,9 @@ import org.granary.store.Canonicaliser;
 import org.granary.store.Hash;
 import org.granary.store.HashAlgorithm;
 import org.granary.store.HashFormat;
-import org.granary.store.InvalidStorePathException;
 import org.granary.store.NativeNarHasher;
 import org.granary.store.PathInfo;
 import org.granary.store.StoreDir;
-import org.granary.store.StorePath;
 
 /**
  * Checks each valid item on disk, {@code jobs} items at a time: that it exists, that its metadata is
@@ -124,7 +122,7 @@ final class ItemChecker implements AutoCloseable {
         List<Path> entries = new ArrayList<>();
         try (DirectoryStream<Path> listing = Files.newDirectoryStream(physicalStoreDir)) {
             for (Path entry : listing) {
-                if (looksLikeItem(entry.getFileName().toString())) {
+                if (Leftovers.looksLikeItem(entry.getFileName().toString())) {
                     entries.add(entry);
                 }
             }
@@ -358,16 +356,6 @@ final class ItemChecker implements AutoCloseable {
                 earlyOutcomes.get(task.early()).complete(null);
                 lanes[lane] = null;
             }
-        }
-    }
-
-    /** Whether a store dir entry is named as a store item is: a hash part, a dash and a name. */
-    private boolean looksLikeItem(String name) {
-        try {
-            StorePath.parse(storeDir.logical() + "/" + name, storeDir);
-            return true;
-        } catch (InvalidStorePathException e) {
-            return false;
         }
     }
 

@@ -44,7 +44,11 @@ final class Leftovers {
         return "not a store item name";
     }
 
-    private static boolean looksLikeItem(String name) {
+    /**
+     * Whether a store dir entry is named as an item is (a hash part, a dash and a name), by its shape
+     * alone: the name's characters are not checked.
+     */
+    static boolean looksLikeItem(String name) {
         return ITEM_NAME.matcher(name).matches();
     }
 }
