@@ -23,11 +23,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jni.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22 /* Linux 5.14; older C libraries lack the name */
+#endif
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -231,11 +238,26 @@ static void sha256_final(sha256 *s, uint8_t out[32]) {
 /* Room for the end of a file's contents: padding and up to two closing tokens. */
 #define FILE_END_ROOM 64
 #define TARGET_MAX 4096
+/*
+ * Files of this size or more are hashed from a mapping, a window at a time, rather than read into the
+ * buffer: the hash then reads the page cache itself, streaming it while it computes, instead of a copy
+ * the kernel makes first. Over the benchmark's 1.8 GB store, single-stream SHA-256 took 1.52 CPU-s with
+ * read() and 1.40 with files of 256 KiB or more mapped. Smaller files cost more in mmap and munmap than
+ * their copy. A window is unmapped once hashed, so that the mapped pages of a large file do not pile up
+ * in the process's resident size.
+ */
+#define MAP_MIN (256 * 1024)
+#define WINDOW (4 * 1024 * 1024)
 
 enum state { RUNNING, DONE, FAILED };
 
 /* Why a walker stopped without a hash (beside an errno from a system call, which is positive). */
-enum reason { OK = 0, UNSUPPORTED_TYPE = -1, SIZE_CHANGED = -2, TARGET_TOO_LONG = -3, NO_MEMORY = -4 };
+enum reason {
+    OK = 0, UNSUPPORTED_TYPE = -1, SIZE_CHANGED = -2, TARGET_TOO_LONG = -3, NO_MEMORY = -4,
+    /* A read of a mapped file faulted (SIGBUS: an I/O error, or the file shrank), in this lane or the
+     * other lane of the same run; the Java side reads the item again and finds out which and why. */
+    FAULTED = -5
+};
 
 struct entry {
     char *name;
@@ -257,10 +279,15 @@ typedef struct {
     size_t capacity;
     int started;
     int file;           /* the regular file being read, or -1 */
+    int mapped;         /* whether that file is hashed from windows of a mapping rather than read */
     uint64_t file_size;
-    uint64_t file_left;
+    uint64_t file_left; /* bytes of it not yet read, or not yet mapped */
+    uint8_t *window;    /* the mapped window being hashed, or NULL */
+    size_t window_length;
     uint8_t *buffer;
     size_t filled;
+    const uint8_t *next; /* the bytes to hash next: in the buffer, or in the window */
+    size_t left;
     sha256 hash;
     uint64_t nar_size;
     enum state state;
@@ -432,6 +459,7 @@ static void node(walker *w, int parent, const char *name) {
         if (w->file < 0) {
             fail(w, errno);
         }
+        w->mapped = st.st_size >= MAP_MIN;
     } else if (S_ISDIR(st.st_mode)) {
         if ((st.st_mode & 07777) != 0555) {
             w->noncanonical = 1;
@@ -488,6 +516,8 @@ static void step(walker *w) {
     end_node(w);
 }
 
+static void end_file(walker *w);
+
 /* Reads the rest of the current file into the buffer, as far as it goes; ends the node at its end. */
 static void contents(walker *w) {
     size_t room = BUFFER_SIZE - FILE_END_ROOM - w->filled;
@@ -506,28 +536,79 @@ static void contents(walker *w) {
     w->filled += (size_t) n;
     w->file_left -= (uint64_t) n;
     if (w->file_left == 0) {
-        struct stat st;
-        if (fstat(w->file, &st) != 0) {
-            fail(w, errno);
-            return;
-        }
-        if ((uint64_t) st.st_size != w->file_size) {
-            fail(w, SIZE_CHANGED); /* longer than it was */
-            return;
-        }
-        close(w->file);
-        w->file = -1;
-        put_padding(w, w->file_size);
-        end_node(w);
+        end_file(w);
     }
 }
 
-/* Fills the buffer with the next NAR bytes: until it is nearly full, or the walk ends or fails. */
+static void unmap_window(walker *w) {
+    if (w->window != NULL) {
+        munmap(w->window, w->window_length);
+        w->window = NULL;
+    }
+}
+
+/* Maps the next window of the current mapped file and makes it the bytes to hash. */
+static void map_window(walker *w) {
+    unmap_window(w);
+    uint64_t offset = w->file_size - w->file_left;
+    size_t length = w->file_left < WINDOW ? (size_t) w->file_left : WINDOW;
+    void *window = mmap(NULL, length, PROT_READ, MAP_PRIVATE, w->file, (off_t) offset);
+    if (window == MAP_FAILED) {
+        fail(w, errno);
+        return;
+    }
+    w->window = window;
+    w->window_length = length;
+    /* Populated now, so that hashing takes no page faults, and so that a page that cannot be read (EIO)
+     * ends the lane here rather than in a fault. Not MAP_POPULATE: on a file whose reads fail with EIO,
+     * Linux 6.18 retries that mmap forever. Before Linux 5.14 (EINVAL) pages fault in as they are hashed,
+     * and run() catches the SIGBUS of an unreadable one. */
+    if (madvise(window, length, MADV_POPULATE_READ) != 0 && errno != EINVAL) {
+        fail(w, errno == EFAULT ? FAULTED : errno);
+        return;
+    }
+    w->file_left -= length;
+    w->next = window;
+    w->left = length;
+    w->nar_size += length;
+}
+
+/* Ends a file whose contents were all read or mapped: checks that its size did not change, closes it. */
+static void end_file(walker *w) {
+    struct stat st;
+    if (fstat(w->file, &st) != 0) {
+        fail(w, errno);
+        return;
+    }
+    if ((uint64_t) st.st_size != w->file_size) {
+        fail(w, SIZE_CHANGED); /* longer than it was */
+        return;
+    }
+    close(w->file);
+    w->file = -1;
+    w->mapped = 0;
+    put_padding(w, w->file_size);
+    end_node(w);
+}
+
+/*
+ * Makes the next NAR bytes the bytes to hash: the next window of a mapped file, or the buffer filled until
+ * it is nearly full, the walk ends or fails, or a mapped file's contents come next.
+ */
 static void fill(walker *w) {
     w->filled = 0;
+    w->left = 0;
+    if (w->file >= 0 && w->mapped) {
+        if (w->file_left > 0) {
+            map_window(w);
+            return;
+        }
+        unmap_window(w);
+        end_file(w);
+    }
     while (w->state == RUNNING) {
         if (w->file >= 0) {
-            if (BUFFER_SIZE - FILE_END_ROOM - w->filled == 0) {
+            if (w->mapped || BUFFER_SIZE - FILE_END_ROOM - w->filled == 0) {
                 break;
             }
             contents(w);
@@ -537,6 +618,8 @@ static void fill(walker *w) {
             break;
         }
     }
+    w->next = w->buffer;
+    w->left = w->filled;
     w->nar_size += w->filled;
 }
 
@@ -548,12 +631,101 @@ static void release(walker *w) {
         free(top->entries);
         free(top->names);
     }
+    unmap_window(w);
     if (w->file >= 0) {
         close(w->file);
         w->file = -1;
     }
+    w->mapped = 0;
+    w->left = 0;
     free(w->root);
     w->root = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ hashing */
+
+/* Whether the walker has bytes to hash or will have more. */
+static int pending(const walker *w) {
+    return w->state != FAILED && (w->left > 0 || w->state == RUNNING);
+}
+
+/* Moves fewer than 64 bytes left to hash into the partial block, so that the walker can be refilled. */
+static void absorb_tail(walker *w) {
+    if (w->left > 0 && w->left < 64 && w->state != FAILED) {
+        sha256_update(&w->hash, w->next, w->left);
+        w->next += w->left;
+        w->left = 0;
+    }
+}
+
+/* Hashes what two walkers have in common, interleaved: whole blocks of both, up to the shorter. */
+static void hash_pair(walker *a, walker *b) {
+    fill_block(&a->hash, &a->next, &a->left);
+    fill_block(&b->hash, &b->next, &b->left);
+    if (a->hash.used == 0 && b->hash.used == 0) {
+        size_t n = (a->left < b->left ? a->left : b->left) / 64;
+        if (n > 0) {
+            blocks2(a->hash.state, a->next, b->hash.state, b->next, n);
+            a->next += 64 * n;
+            b->next += 64 * n;
+            a->left -= 64 * n;
+            b->left -= 64 * n;
+            a->hash.length += 64 * n;
+            b->hash.length += 64 * n;
+        }
+    }
+    absorb_tail(a);
+    absorb_tail(b);
+}
+
+/* Hashes all the bytes a walker has. */
+static void hash_all(walker *w) {
+    sha256_update(&w->hash, w->next, w->left);
+    w->next += w->left;
+    w->left = 0;
+}
+
+/*
+ * SIGBUS while hashing a mapped window (a page that cannot be read, or is past the end of a file that
+ * shrank) would kill the JVM. run() sets up a guard for its thread; the handler jumps back to it, and
+ * hands any other SIGBUS to the handler it replaced (the JVM's, which handles faults of its own mapped
+ * buffers), as libjsig's chaining does.
+ */
+struct guard {
+    sigjmp_buf env;
+};
+
+static __thread struct guard *current_guard __attribute__((tls_model("initial-exec")));
+static struct sigaction previous_sigbus;
+
+static void on_sigbus(int signal, siginfo_t *info, void *context) {
+    struct guard *guard = current_guard;
+    if (guard != NULL) {
+        current_guard = NULL;
+        siglongjmp(guard->env, 1);
+    }
+    if (previous_sigbus.sa_flags & SA_SIGINFO) {
+        previous_sigbus.sa_sigaction(signal, info, context);
+    } else if (previous_sigbus.sa_handler == SIG_DFL) {
+        /* As if there were no handler: the fault happens again on return, and kills the process. */
+        sigaction(SIGBUS, &previous_sigbus, NULL);
+    } else if (previous_sigbus.sa_handler != SIG_IGN) {
+        previous_sigbus.sa_handler(signal);
+    }
+}
+
+static int install_sigbus_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGBUS, &action, &previous_sigbus) == 0;
+}
+
+/* Whether the walker is finished: done with nothing left to hash, or failed. */
+static int finished(const walker *w) {
+    return w != NULL && (w->state == FAILED || (w->state == DONE && w->left == 0));
 }
 
 /* ------------------------------------------------------------------------------------------ JNI */
@@ -605,7 +777,7 @@ static int self_test(void) {
 }
 
 JNIEXPORT jboolean JNICALL Java_org_granary_store_NativeNarHasher_load(JNIEnv *env, jclass type) {
-    return cpu_has_sha() && self_test() ? JNI_TRUE : JNI_FALSE;
+    return cpu_has_sha() && self_test() && install_sigbus_handler() ? JNI_TRUE : JNI_FALSE;
 }
 
 /* A walker with its buffer, idle; 0 if out of memory. */
@@ -654,34 +826,47 @@ JNIEXPORT jboolean JNICALL Java_org_granary_store_NativeNarHasher_start(
  */
 JNIEXPORT jint JNICALL Java_org_granary_store_NativeNarHasher_run(
         JNIEnv *env, jclass type, jlong ha, jlong hb, jlong budget) {
-    walker *a = handle(ha);
-    walker *b = hb == 0 ? NULL : handle(hb);
+    walker *const a = handle(ha);
+    walker *const b = hb == 0 ? NULL : handle(hb);
+    struct guard guard;
+    if (sigsetjmp(guard.env, 1) != 0) {
+        /* A mapped read faulted, in a's window or b's. Neither hash state can be trusted now (the
+         * compiler may have updated either before the fault), so both lanes end without a hash and the
+         * Java side reads both items again, finding the file at fault. */
+        fail(a, FAULTED);
+        if (b != NULL) {
+            fail(b, FAULTED);
+        }
+        return 1 | (b != NULL ? 2 : 0);
+    }
+    current_guard = &guard;
     uint64_t read = 0;
+    int done;
     for (;;) {
-        int a_running = a->state == RUNNING;
-        int b_running = b != NULL && b->state == RUNNING;
-        if (a_running) {
+        if (pending(a) && a->left == 0) {
             fill(a);
+            read += a->left;
         }
-        if (b_running) {
+        if (b != NULL && pending(b) && b->left == 0) {
             fill(b);
+            read += b->left;
         }
-        if (a_running && b_running && a->state != FAILED && b->state != FAILED) {
-            sha256_update2(&a->hash, a->buffer, a->filled, &b->hash, b->buffer, b->filled);
-        } else {
-            if (a_running && a->state != FAILED) {
-                sha256_update(&a->hash, a->buffer, a->filled);
-            }
-            if (b_running && b->state != FAILED) {
-                sha256_update(&b->hash, b->buffer, b->filled);
-            }
+        int a_has = a->state != FAILED && a->left > 0;
+        int b_has = b != NULL && b->state != FAILED && b->left > 0;
+        if (a_has && b_has) {
+            hash_pair(a, b);
+        } else if (a_has) {
+            hash_all(a);
+        } else if (b_has) {
+            hash_all(b);
         }
-        int done = (a->state != RUNNING ? 1 : 0) | (b != NULL && b->state != RUNNING ? 2 : 0);
-        read += a->filled + (b != NULL ? b->filled : 0);
+        done = (finished(a) ? 1 : 0) | (finished(b) ? 2 : 0);
         if (done != 0 || read >= (uint64_t) budget) {
-            return done;
+            break;
         }
     }
+    current_guard = NULL;
+    return done;
 }
 
 /* Stops the walker where it is and releases what its walk holds; it is then idle. */

@@ -12,9 +12,11 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Loads Granary's optional JNI libraries (built with their modules from {@code src/main/c} when a C
- * compiler is there) from the class path: straight from the file in a build tree, through a temporary
- * copy (deleted once loaded) from a jar. Any failure means "not available", and the caller falls back to
- * plain Java. Stateless; safe to call from any thread.
+ * compiler is there): from the directory the system property {@code granary.native.dir} names if it holds
+ * the library (where {@code bin/granary} has them extracted at build time), else from the class path:
+ * straight from the file in a build tree, through a temporary copy (deleted once loaded) from a jar. Any
+ * failure means "not available", and the caller falls back to plain Java. Stateless; safe to call from
+ * any thread.
  */
 public final class NativeLibraries {
     /** The charset the JDK encodes file names with, fixed at JVM start (UTF-8 with bin/granary). */
@@ -43,6 +45,18 @@ public final class NativeLibraries {
      * @return whether it is loaded
      */
     public static boolean load(Class<?> owner, String resource) {
+        String dir = System.getProperty("granary.native.dir");
+        if (dir != null) {
+            Path extracted = Path.of(dir, Path.of(resource).getFileName().toString());
+            if (Files.isRegularFile(extracted)) {
+                try {
+                    System.load(extracted.toAbsolutePath().toString());
+                    return true;
+                } catch (RuntimeException | UnsatisfiedLinkError e) {
+                    return false;
+                }
+            }
+        }
         URL library = owner.getResource(resource);
         if (library == null) {
             return false;

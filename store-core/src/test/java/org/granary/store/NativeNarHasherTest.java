@@ -143,8 +143,10 @@ class NativeNarHasherTest {
         requireHasher();
         List<Path> trees = new ArrayList<>();
         Random random = new Random(7);
-        // The C side's buffer is 128 KiB, of which up to 8 KiB is kept for framing and 64 bytes for a file's end.
-        long[] sizes = {0, 1, 63, 64, 65, 131_008, 131_071, 131_072, 131_073, 122_880, 262_144 + 3, 3_000_001};
+        // The C side's buffer is 128 KiB, of which up to 8 KiB is kept for framing and 64 bytes for a file's end;
+        // files of 256 KiB or more are hashed from a mapping, in windows of 4 MiB.
+        long[] sizes = {0, 1, 63, 64, 65, 131_008, 131_071, 131_072, 131_073, 122_880, 262_143, 262_144, 262_144 + 3,
+            3_000_001, 4_194_303, 4_194_304, 4_194_305, 8_388_608 + 65};
         for (long size : sizes) {
             byte[] bytes = new byte[(int) size];
             random.nextBytes(bytes);
@@ -278,5 +280,109 @@ class NativeNarHasherTest {
         assertEquals(2, outcomes.get(1).reason(), "ENOENT");
         assertFalse(outcomes.get(2).hashed());
         assertSameAsJava(sound, outcomes.get(3));
+    }
+
+    @Test
+    void aMappedFileThatShrinksBeforeItsNextWindowEndsItsLaneAlone() throws IOException {
+        requireHasher();
+        byte[] bytes = randomBytes(24 << 20);
+        Path shrinking = tmp.resolve("shrinking");
+        Path other = Files.write(tmp.resolve("other"), bytes);
+        try (NativeNarHasher hasher = new NativeNarHasher()) {
+            for (int trial = 0; trial < 2; trial++) {
+                Files.write(shrinking, bytes);
+                hasher.start(0, shrinking);
+                // Alone, the lane stops at the end of its second 4 MiB window: the budget is met there.
+                assertEquals(0, hasher.run(8 << 20), "trial " + trial);
+                truncate(shrinking, 1 << 20);
+                hasher.start(1, other);
+                // Populating the next window, past the end of the file now, fails: that lane alone ends.
+                int finished = hasher.run(Long.MAX_VALUE);
+                assertEquals(1, finished & 1, "trial " + trial);
+                NativeNarHasher.Outcome faulted = hasher.result(0);
+                assertFalse(faulted.hashed(), "trial " + trial);
+                assertEquals(-5, faulted.reason(), "trial " + trial + ": FAULTED");
+                while (hasher.busy(1) && (hasher.run(Long.MAX_VALUE) & 2) == 0) {
+                    assertTrue(hasher.busy(1));
+                }
+                assertSameAsJava(other, hasher.result(1));
+            }
+        }
+    }
+
+    @Test
+    void aMappedFileThatShrinksWhileItsWindowIsHashedFaultsAndTheThreadTakesTheNextFaultAlike() throws IOException {
+        requireHasher();
+        byte[] bytes = randomBytes(24 << 20);
+        Path shrinking = tmp.resolve("shrinking");
+        // Beside a tree of 100 kB files (a buffer of 128 KiB at a time), the big file's window is hashed
+        // 128 KiB at a time, so that the budget runs out in the middle of a window.
+        Path small = Files.createDirectories(tmp.resolve("small"));
+        byte[] hundredK = randomBytes(100_000);
+        for (int i = 0; i < 120; i++) {
+            Files.write(small.resolve("f" + i), hundredK);
+        }
+        try (NativeNarHasher hasher = new NativeNarHasher()) {
+            // Twice: after the first fault the thread must take a second one the same way (the signal is
+            // not left blocked).
+            for (int trial = 0; trial < 2; trial++) {
+                Files.write(shrinking, bytes);
+                hasher.start(0, shrinking);
+                hasher.start(1, small);
+                // Read: the first window of 4 MiB, then 128 KiB of the tree at a time, each hashed beside as
+                // much of the window, until 6 MiB: about half of the window is hashed.
+                assertEquals(0, hasher.run(6 << 20), "trial " + trial);
+                // The rest of the window is now past the end of the file: reading it faults.
+                truncate(shrinking, 1 << 20);
+                assertEquals(3, hasher.run(Long.MAX_VALUE), "trial " + trial + ": the fault ends both lanes");
+                NativeNarHasher.Outcome faulted = hasher.result(0);
+                assertFalse(faulted.hashed(), "trial " + trial);
+                assertEquals(-5, faulted.reason(), "trial " + trial + ": FAULTED");
+                NativeNarHasher.Outcome beside = hasher.result(1);
+                assertEquals(-5, beside.reason(), "trial " + trial + ": the other lane is read again in Java");
+            }
+            hasher.start(0, small);
+            while ((hasher.run(Long.MAX_VALUE) & 1) == 0) {
+                assertTrue(hasher.busy(0));
+            }
+            assertSameAsJava(small, hasher.result(0));
+        }
+    }
+
+    private static byte[] randomBytes(int size) {
+        byte[] bytes = new byte[size];
+        new Random(size).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static void truncate(Path file, long size) throws IOException {
+        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(size);
+        }
+    }
+
+    @Test
+    void theJvmStillHandlesAFaultOfItsOwnMappedBuffers() throws IOException, InterruptedException {
+        requireHasher();
+        // The hasher's SIGBUS handler replaced the JVM's and must hand it every fault not its own.
+        try (NativeNarHasher hasher = new NativeNarHasher()) {
+            assertFalse(hasher.anyBusy());
+        }
+        Path file = Files.write(tmp.resolve("mapped"), new byte[1 << 20]);
+        try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.MappedByteBuffer mapped = channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, 1 << 20);
+            channel.truncate(4096);
+            // From compiled code the JVM raises the error at the thread's next safepoint, hence the sleep.
+            InternalError error = null;
+            try {
+                mapped.get((1 << 20) - 1);
+                Thread.sleep(20);
+            } catch (InternalError e) {
+                error = e;
+            }
+            assertTrue(error != null && String.valueOf(error.getMessage()).contains("fault"),
+                "the JVM's InternalError for a fault in a mapped buffer: " + error);
+        }
     }
 }
