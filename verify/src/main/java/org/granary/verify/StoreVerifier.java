@@ -1,7 +1,6 @@
 package org.granary.verify;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -160,15 +159,13 @@ public final class StoreVerifier {
             valid.add(item.path().baseName());
         }
         List<Finding> found = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(physicalStoreDir)) {
-            for (Path entry : entries) {
-                String name = entry.getFileName().toString();
-                if (valid.contains(name) || name.equals(".links") || becameValid(name, database)) {
-                    continue;
-                }
-                found.add(new Finding(Finding.Kind.LEFTOVER, config.storeDir().logical() + "/" + name,
-                    entry.toString(), null, Leftovers.describe(name), false, Finding.Action.NONE, null));
+        for (String name : Leftovers.names(physicalStoreDir)) {
+            if (valid.contains(name) || name.equals(".links") || becameValid(name, database)) {
+                continue;
             }
+            found.add(new Finding(Finding.Kind.LEFTOVER, config.storeDir().logical() + "/" + name,
+                physicalStoreDir.resolve(name).toString(), null, Leftovers.describe(name), false,
+                Finding.Action.NONE, null));
         }
         found.sort(Comparator.comparing(Finding::path));
         return found;
