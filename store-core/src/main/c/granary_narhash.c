@@ -9,6 +9,9 @@
  * benchmark runs on, against 1.45 GB/s for OpenSSL's one stream (the interleaving Linux uses for
  * dm-verity since 6.11).
  *
+ * Files of MAP_MIN bytes or more are not read into the buffer but hashed from windows of a mapping (see
+ * MAP_MIN); run() catches the SIGBUS of a mapped page that cannot be read.
+ *
  * Only the common case is handled here: a tree of regular files, directories and symlinks that can be
  * read. Anything else (an error from any system call, another kind of file, a file whose size changes,
  * a symlink target longer than PATH_MAX) stops the walker with a reason, and the Java side checks that
@@ -715,12 +718,17 @@ static void on_sigbus(int signal, siginfo_t *info, void *context) {
 }
 
 static int install_sigbus_handler(void) {
+    static int installed;
+    if (installed) {
+        return 1; /* once: a second install would save this handler as the one to hand faults to */
+    }
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_sigaction = on_sigbus;
     action.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
     sigemptyset(&action.sa_mask);
-    return sigaction(SIGBUS, &action, &previous_sigbus) == 0;
+    installed = sigaction(SIGBUS, &action, &previous_sigbus) == 0;
+    return installed;
 }
 
 /* Whether the walker is finished: done with nothing left to hash, or failed. */
