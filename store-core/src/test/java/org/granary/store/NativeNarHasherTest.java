@@ -297,11 +297,8 @@ class NativeNarHasherTest {
                 truncate(shrinking, 1 << 20);
                 hasher.start(1, other);
                 // Populating the next window, past the end of the file now, fails: that lane alone ends.
-                int finished = hasher.run(Long.MAX_VALUE);
-                assertEquals(1, finished & 1, "trial " + trial);
-                NativeNarHasher.Outcome faulted = hasher.result(0);
-                assertFalse(faulted.hashed(), "trial " + trial);
-                assertEquals(-5, faulted.reason(), "trial " + trial + ": FAULTED");
+                assertEquals(1, hasher.run(Long.MAX_VALUE) & 1, "trial " + trial);
+                assertFaulted(hasher.result(0), "trial " + trial);
                 while (hasher.busy(1) && (hasher.run(Long.MAX_VALUE) & 2) == 0) {
                     assertTrue(hasher.busy(1));
                 }
@@ -335,11 +332,8 @@ class NativeNarHasherTest {
                 // The rest of the window is now past the end of the file: reading it faults.
                 truncate(shrinking, 1 << 20);
                 assertEquals(3, hasher.run(Long.MAX_VALUE), "trial " + trial + ": the fault ends both lanes");
-                NativeNarHasher.Outcome faulted = hasher.result(0);
-                assertFalse(faulted.hashed(), "trial " + trial);
-                assertEquals(-5, faulted.reason(), "trial " + trial + ": FAULTED");
-                NativeNarHasher.Outcome beside = hasher.result(1);
-                assertEquals(-5, beside.reason(), "trial " + trial + ": the other lane is read again in Java");
+                assertFaulted(hasher.result(0), "trial " + trial);
+                assertFaulted(hasher.result(1), "trial " + trial + ": the other lane is read again in Java");
             }
             hasher.start(0, small);
             while ((hasher.run(Long.MAX_VALUE) & 1) == 0) {
@@ -347,6 +341,14 @@ class NativeNarHasherTest {
             }
             assertSameAsJava(small, hasher.result(0));
         }
+    }
+
+    /** The reason a lane gives when a read of a mapped file faulted (granary_narhash.c, enum reason). */
+    private static final int FAULTED = -5;
+
+    private static void assertFaulted(NativeNarHasher.Outcome outcome, String what) {
+        assertFalse(outcome.hashed(), what);
+        assertEquals(FAULTED, outcome.reason(), what + ": FAULTED");
     }
 
     private static byte[] randomBytes(int size) {
