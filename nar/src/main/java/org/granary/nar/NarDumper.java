@@ -138,7 +138,7 @@ public final class NarDumper {
     NarDigest mirror(Path root, MessageDigest digest, Mirror visitor) throws IOException {
         mirror = Objects.requireNonNull(visitor, "visitor");
         if (copyPipeline == null) {
-            copyPipeline = new DigestPipeline(true);
+            copyPipeline = new DigestPipeline(true, DigestPipeline.COPY_BUFFERS);
         }
         try {
             return hash(root, NarSink.copying(buffer, digest, copyPipeline), digest);

@@ -2,12 +2,20 @@ package org.granary.store;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.channels.Channels;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.OpenOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -22,6 +30,11 @@ public final class NativeLibraries {
     /** The charset the JDK encodes file names with, fixed at JVM start (UTF-8 with bin/granary). */
     private static final Charset FILE_NAMES = Charset.forName(
         System.getProperty("sun.jnu.encoding", System.getProperty("file.encoding")));
+
+    private static final Set<OpenOption> NEW_PRIVATE_FILE = Set.of(StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE);
+    private static final FileAttribute<Set<PosixFilePermission>> PRIVATE =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private NativeLibraries() {
     }
@@ -65,9 +78,12 @@ public final class NativeLibraries {
             if ("file".equals(library.getProtocol())) {
                 System.load(Path.of(library.toURI()).toString());
             } else {
-                Path copy = Files.createTempFile("granary-", ".so");
-                try (InputStream in = library.openStream()) {
-                    Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+                Path copy = temporaryCopy();
+                OutputStream out = Channels.newOutputStream(Files.newByteChannel(copy, NEW_PRIVATE_FILE, PRIVATE));
+                try { // the file is this process's from here on
+                    try (out; InputStream in = library.openStream()) {
+                        in.transferTo(out);
+                    }
                     System.load(copy.toString());
                 } finally {
                     Files.deleteIfExists(copy); // the loaded library stays mapped
@@ -77,6 +93,18 @@ public final class NativeLibraries {
         } catch (IOException | URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
             return false;
         }
+    }
+
+    /**
+     * A new name for a library's copy in the temporary directory. Not {@link Files#createTempFile}: its
+     * names come from a {@link java.security.SecureRandom}, whose first use sets up the JDK's security
+     * providers and seeds itself, milliseconds that every command loading a library paid before doing
+     * its work. Exclusive creation ({@code O_EXCL}, which also refuses a symlink) makes any name safe;
+     * a name taken is a failure, and the caller falls back to plain Java.
+     */
+    private static Path temporaryCopy() {
+        return Path.of(System.getProperty("java.io.tmpdir"), "granary-" + ProcessHandle.current().pid() + "-"
+            + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".so");
     }
 
     /**
