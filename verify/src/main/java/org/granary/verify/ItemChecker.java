@@ -11,7 +11,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -138,11 +137,12 @@ final class ItemChecker implements AutoCloseable {
     }
 
     /**
-     * Checks every item and returns the findings, in no particular order.
+     * Checks every item and returns the findings, in no particular order; {@code validNames} holds the
+     * base names of {@code items}.
      *
      * @throws InterruptedIOException if the calling thread is interrupted (the workers are stopped)
      */
-    List<Finding> check(List<PathInfo> items) throws IOException {
+    List<Finding> check(List<PathInfo> items, Set<String> validNames) throws IOException {
         long bytes = 0;
         for (PathInfo item : items) {
             bytes += item.narSize();
@@ -165,11 +165,7 @@ final class ItemChecker implements AutoCloseable {
         if (contents) {
             rest.sort(Comparator.comparingLong(PathInfo::narSize).reversed());
         }
-        Set<String> names = new HashSet<>(items.size() * 2);
-        for (PathInfo item : items) {
-            names.add(item.path().baseName());
-        }
-        validNames = names;
+        this.validNames = validNames;
         order = rest;
         ordered.countDown();
         if (workers.isEmpty()) {

@@ -112,10 +112,14 @@ public final class StoreVerifier {
         try (StoreDatabase database = StoreDatabase.open(config.databaseDir(), storeDir.logical())) {
             List<Finding> findings = new ArrayList<>();
             List<PathInfo> items = audit(database, findings, options.listener());
-            List<Finding> itemFindings = checker.check(items);
+            Set<String> validNames = new HashSet<>(items.size() * 2);
+            for (PathInfo item : items) {
+                validNames.add(item.path().baseName());
+            }
+            List<Finding> itemFindings = checker.check(items, validNames);
             itemFindings.sort(Comparator.comparing(Finding::path).thenComparing(Finding::kind));
             findings.addAll(itemFindings);
-            findings.addAll(leftovers(physicalStoreDir, items, database));
+            findings.addAll(leftovers(physicalStoreDir, validNames, database));
             if (options.repair()) {
                 findings = new Repairer(storeDir, database, canonicaliser, options.substituters(), options.listener())
                     .repair(findings);
@@ -152,12 +156,8 @@ public final class StoreVerifier {
      * The entries of the store dir that are not valid items, listed after the items were read: an entry
      * that became valid since (an addition that went on meanwhile) is checked again and not reported.
      */
-    private List<Finding> leftovers(Path physicalStoreDir, List<PathInfo> items, StoreDatabase database)
+    private List<Finding> leftovers(Path physicalStoreDir, Set<String> valid, StoreDatabase database)
             throws IOException {
-        Set<String> valid = new HashSet<>(items.size() * 2);
-        for (PathInfo item : items) {
-            valid.add(item.path().baseName());
-        }
         List<Finding> found = new ArrayList<>();
         for (String name : Leftovers.names(physicalStoreDir)) {
             if (valid.contains(name) || name.equals(".links") || becameValid(name, database)) {
