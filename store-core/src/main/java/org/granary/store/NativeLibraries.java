@@ -58,23 +58,16 @@ public final class NativeLibraries {
      * @return whether it is loaded
      */
     public static boolean load(Class<?> owner, String resource) {
-        String dir = System.getProperty("granary.native.dir");
-        if (dir != null) {
-            Path extracted = Path.of(dir, Path.of(resource).getFileName().toString());
-            if (Files.isRegularFile(extracted)) {
-                try {
-                    System.load(extracted.toAbsolutePath().toString());
-                    return true;
-                } catch (RuntimeException | UnsatisfiedLinkError e) {
-                    return false;
-                }
-            }
-        }
-        URL library = owner.getResource(resource);
-        if (library == null) {
-            return false;
-        }
         try {
+            Path extracted = extracted(resource);
+            if (extracted != null) {
+                System.load(extracted.toString());
+                return true;
+            }
+            URL library = owner.getResource(resource);
+            if (library == null) {
+                return false;
+            }
             if ("file".equals(library.getProtocol())) {
                 System.load(Path.of(library.toURI()).toString());
             } else {
@@ -93,6 +86,16 @@ public final class NativeLibraries {
         } catch (IOException | URISyntaxException | RuntimeException | UnsatisfiedLinkError e) {
             return false;
         }
+    }
+
+    /** The library's file in the directory {@code granary.native.dir} names, if it is set and holds it. */
+    private static Path extracted(String resource) {
+        String dir = System.getProperty("granary.native.dir");
+        if (dir == null) {
+            return null;
+        }
+        Path file = Path.of(dir, Path.of(resource).getFileName().toString()).toAbsolutePath();
+        return Files.isRegularFile(file) ? file : null;
     }
 
     /**
