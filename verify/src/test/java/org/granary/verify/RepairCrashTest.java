@@ -19,6 +19,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.granary.nar.FileTrees;
 import org.granary.store.ChildJvm;
+import org.granary.store.CrashHarness;
 import org.granary.store.Hash;
 import org.granary.store.HashAlgorithm;
 import org.granary.store.LocalStore;
@@ -47,7 +48,7 @@ class RepairCrashTest {
 
     @Test
     void aKilledRepairNeverLeavesAValidItemAbsentOrHalfWritten() throws Exception {
-        int trials = Integer.getInteger("granary.crash.trials", CI_TRIALS);
+        int trials = CrashHarness.trials(CI_TRIALS);
         Random random = new Random(20261121);
         StoreConfig config = StoreConfig.under(tmp.resolve("root"));
         List<StorePath> paths = makeStore(config, random);
